@@ -1,0 +1,146 @@
+"""The ASGI application: TMS routes, health, the OpenAPI document, and the
+middleware every response passes through."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from typing import Any, cast
+
+import orjson
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from opentms.adapters.http import errors
+from opentms.adapters.http.openapi import Operation, openapi_document
+from opentms.adapters.http.pipeline import Pipeline
+from opentms.adapters.http.routes import customers, instrument_identifiers, payment_instruments
+from opentms.adapters.storage import migrate
+from opentms.bootstrap import Services
+from opentms.domain.errors import VaultError
+
+log = logging.getLogger("opentms.http")
+
+
+class CorrelationMiddleware:
+    """Adds ``v-c-correlation-id`` (echoed or new) and ``uniqueTransactionID``
+    to every response, and writes one access-log line per request (method,
+    path, status, time; never bodies, which may carry card data)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        correlation = None
+        for name, value in scope["headers"]:
+            if name.lower() == b"v-c-correlation-id":
+                correlation = value[:128]
+                break
+        correlation = correlation or str(uuid.uuid4()).encode()
+        transaction = uuid.uuid4().hex.upper().encode()
+        started = time.perf_counter()
+        status = 0
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = list(message.get("headers", []))
+                headers.append((b"v-c-correlation-id", correlation))
+                headers.append((b"uniquetransactionid", transaction))
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_headers)
+        finally:
+            log.info(
+                "%s %s %s %.1fms",
+                scope["method"],
+                scope["path"],
+                status,
+                (time.perf_counter() - started) * 1000,
+                extra={"correlation_id": correlation.decode("latin-1")},
+            )
+
+
+def create_app(services: Services) -> Starlette:
+    pipeline = Pipeline(
+        services.authenticator, services.merchants, services.settings.max_body_bytes
+    )
+    operations: list[Operation] = [
+        *instrument_identifiers.operations(services, pipeline),
+        *payment_instruments.operations(services, pipeline),
+        *customers.operations(services, pipeline),
+    ]
+    document = orjson.dumps(openapi_document(operations))
+
+    async def openapi(_: Request) -> Response:
+        return Response(document, headers={"content-type": "application/json"})
+
+    async def healthz(_: Request) -> Response:
+        return Response(b'{"status":"ok"}', headers={"content-type": "application/json"})
+
+    async def readyz(_: Request) -> Response:
+        try:
+            with services.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+            current = migrate.current_revision(services.engine)
+            head = migrate.head_revision(services.engine)
+        except Exception:
+            log.exception("readiness check failed")
+            return errors.error_response(503, "notAvailable", "The database is not reachable.")
+        if current != head:
+            return errors.error_response(
+                503, "notAvailable", f"The schema is at {current}, not {head}."
+            )
+        return Response(b'{"status":"ready"}', headers={"content-type": "application/json"})
+
+    routes = [Route(op.path, op.endpoint, methods=[op.method]) for op in operations]
+    routes += [
+        Route("/openapi.json", openapi, methods=["GET"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+    ]
+
+    async def on_vault_error(_: Request, exc: Exception) -> Response:
+        return errors.vault_error_response(cast(VaultError, exc))
+
+    async def on_http_error(request: Request, error: Exception) -> Response:
+        exc = cast(HTTPException, error)
+        if exc.status_code == 405:
+            return errors.error_response(
+                405, "invalidRequest", f"{request.method} is not allowed on {request.url.path}."
+            )
+        if exc.status_code == 404:
+            return errors.error_response(404, "notFound", f"No TMS resource at {request.url.path}.")
+        return errors.error_response(exc.status_code, "invalidRequest", str(exc.detail))
+
+    async def on_unexpected(request: Request, exc: Exception) -> Response:
+        log.error(
+            "unexpected error on %s %s: %s",
+            request.method,
+            request.url.path,
+            type(exc).__name__,
+            exc_info=exc,
+        )
+        return errors.error_response(500, "internalError", "Internal server error")
+
+    handlers: dict[Any, Any] = {
+        VaultError: on_vault_error,
+        HTTPException: on_http_error,
+        Exception: on_unexpected,
+    }
+    app = Starlette(routes=routes, exception_handlers=handlers)
+    app.add_middleware(CorrelationMiddleware)
+    app.state.services = services
+    return app

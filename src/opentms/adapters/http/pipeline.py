@@ -1,0 +1,138 @@
+"""What every TMS endpoint does before its own work: read the body within
+the limit, authenticate, resolve the tenant and profile; and the helpers
+endpoints use to read the request and answer."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import orjson
+from pydantic import BaseModel
+from starlette.requests import Request
+from starlette.responses import Response
+
+from opentms.adapters.http.errors import JSON_CONTENT_TYPE
+from opentms.adapters.http.schemas.common import parse_json, validate
+from opentms.domain.errors import FieldError, InvalidFields, PayloadTooLarge
+from opentms.domain.resources import etag
+from opentms.services.authentication import Authenticator, SignedRequest
+from opentms.services.merchants import MerchantService
+from opentms.services.tenancy import Tenant
+
+_M = TypeVar("_M", bound=BaseModel)
+MAX_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class Call:
+    """One authenticated TMS request."""
+
+    request: Request
+    body: bytes
+    tenant: Tenant
+
+    def path(self, name: str) -> str:
+        return str(self.request.path_params[name])
+
+    def header(self, name: str) -> str | None:
+        return self.request.headers.get(name)
+
+    def json(self) -> dict[str, Any]:
+        return parse_json(self.body)
+
+    def model(self, model: type[_M]) -> tuple[_M, dict[str, Any]]:
+        """The body validated as ``model``, and the raw JSON object."""
+        data = self.json()
+        return validate(model, data), data
+
+    def flag(self, name: str) -> bool:
+        value = self.request.query_params.get(name)
+        if value is None or value.lower() == "false":
+            return False
+        if value.lower() == "true":
+            return True
+        raise InvalidFields(
+            f"The query parameter {name} must be true or false.", (FieldError(name, "query"),)
+        )
+
+    def paging(self, default_limit: int = 20) -> tuple[int, int]:
+        offset = self._integer("offset", 0, 0, 10**9)
+        limit = self._integer("limit", default_limit, 1, MAX_LIMIT)
+        return offset, limit
+
+    def _integer(self, name: str, default: int, low: int, high: int) -> int:
+        raw = self.request.query_params.get(name)
+        if raw is None:
+            return default
+        if not raw.isascii() or not raw.isdigit() or not low <= int(raw) <= high:
+            raise InvalidFields(
+                f"The query parameter {name} must be an integer from {low} to {high}.",
+                (FieldError(name, "query"),),
+            )
+        return int(raw)
+
+
+def json_response(
+    body: Any, status: int = 200, version: int | None = None, **headers: str
+) -> Response:
+    all_headers = {"content-type": JSON_CONTENT_TYPE, **headers}
+    if version is not None:
+        all_headers["etag"] = etag(version)
+    return Response(orjson.dumps(body), status, headers=all_headers)
+
+
+def no_content() -> Response:
+    return Response(status_code=204)
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The raw body, refusing more than ``limit`` bytes without reading them all."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def request_target(request: Request) -> str:
+    """The path and query exactly as the client sent them (what it signed)."""
+    raw_path = request.scope.get("raw_path")
+    path = raw_path.decode("latin-1") if raw_path else request.scope["path"]
+    query = request.scope.get("query_string", b"")
+    return f"{path}?{query.decode('latin-1')}" if query else path
+
+
+Handler = Callable[[Call], Response]
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    authenticator: Authenticator
+    merchants: MerchantService
+    max_body_bytes: int
+
+    def endpoint(self, handler: Handler) -> Endpoint:
+        async def run(request: Request) -> Response:
+            body = await read_body(request, self.max_body_bytes)
+            headers = {
+                name.decode("latin-1").lower(): value.decode("latin-1")
+                for name, value in reversed(request.scope["headers"])
+            }
+            merchant_id = self.authenticator.authenticate(
+                SignedRequest(request.method, request_target(request), headers, body)
+            )
+            tenant = self.merchants.tenant(merchant_id, headers.get("profile-id"))
+            return handler(Call(request, body, tenant))
+
+        run.__name__ = handler.__name__
+        run.__doc__ = handler.__doc__
+        return run

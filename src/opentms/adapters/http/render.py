@@ -1,0 +1,196 @@
+"""Domain objects → TMS JSON (wire names). Card numbers leave only masked."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from opentms.domain.bins import bin_details
+from opentms.domain.card import PAN
+from opentms.domain.resources import (
+    Customer,
+    InstrumentIdentifier,
+    Page,
+    PaymentInstrument,
+    ShippingAddress,
+)
+from opentms.services.customers import CustomerView
+from opentms.services.payment_instruments import PaymentInstrumentView
+
+JSONDict = dict[str, Any]
+
+
+def _href(path: str) -> JSONDict:
+    return {"href": path}
+
+
+def ii_path(ii_id: str) -> str:
+    return f"/tms/v1/instrumentidentifiers/{ii_id}"
+
+
+def pi_path(pi: PaymentInstrument) -> str:
+    if pi.customer_id:
+        return f"/tms/v2/customers/{pi.customer_id}/payment-instruments/{pi.id}"
+    return f"/tms/v1/paymentinstruments/{pi.id}"
+
+
+def customer_path(customer_id: str) -> str:
+    return f"/tms/v2/customers/{customer_id}"
+
+
+def instrument_identifier(ii: InstrumentIdentifier, bin_lookup: bool = False) -> JSONDict:
+    body: JSONDict = {
+        "_links": {
+            "self": _href(ii_path(ii.id)),
+            "paymentInstruments": _href(ii_path(ii.id) + "/paymentinstruments"),
+        },
+        "id": ii.id,
+        "object": "instrumentIdentifier",
+        "state": ii.state,
+    }
+    body.update(ii.attributes)
+    if isinstance(ii.instrument, PAN):
+        body["card"] = {"number": ii.instrument.masked}
+    else:
+        body["bankAccount"] = {
+            "number": ii.instrument.masked,
+            "routingNumber": ii.instrument.routing_number,
+        }
+    body["metadata"] = {"creator": ii.merchant_id}
+    if bin_lookup and isinstance(ii.instrument, PAN):
+        body["_embedded"] = {"binLookup": _bin_lookup(ii.instrument)}
+    return body
+
+
+def _bin_lookup(pan: PAN) -> JSONDict:
+    details = bin_details(pan.bin)
+    brand = details.brand
+    return {
+        "paymentAccountInformation": {
+            "card": {
+                "type": brand.code,
+                "brandName": brand.display_name.upper(),
+                "currency": details.currency,
+                "maxLength": str(details.max_length),
+                "credentialType": "PAN",
+                "brands": [{"type": brand.code, "brandName": brand.display_name.upper()}],
+            },
+            "features": {
+                "accountFundingSource": details.funding_source,
+                "cardProduct": details.card_product,
+                "messageType": "S",
+                "acceptanceLevel": "0",
+                "cardPlatform": "CONSUMER",
+                "comboCard": "0",
+                "corporatePurchase": False,
+                "healthCard": False,
+                "sharedBIN": False,
+                "posDomesticOnly": False,
+                "gamblingAllowed": True,
+                "commercialCardLevel2": False,
+                "commercialCardLevel3": False,
+                "exemptBIN": False,
+                "accountLevelManagement": False,
+                "onlineGamblingBlock": False,
+                "autoSubstantiation": False,
+                "flexCredential": False,
+                "threeDSSupport": True,
+                "siEligible": True,
+                "emiEligible": False,
+                "fleetCard": False,
+                "atmEnabled": details.funding_source == "DEBIT",
+                "posEnabled": True,
+                "ecomEnabled": True,
+            },
+            "network": {"id": brand.code},
+        },
+        "issuerInformation": {
+            "name": details.issuer_name,
+            "country": details.issuer_country,
+            "binLength": str(len(pan.bin)),
+            "accountPrefix": pan.bin,
+        },
+    }
+
+
+def payment_instrument(view: PaymentInstrumentView, bin_lookup: bool = False) -> JSONDict:
+    pi = view.payment_instrument
+    links: JSONDict = {"self": _href(pi_path(pi))}
+    body: JSONDict = {"_links": links, "id": pi.id, "object": "paymentInstrument"}
+    if pi.customer_id:
+        links["customer"] = _href(customer_path(pi.customer_id))
+        body["default"] = pi.is_default
+    body["state"] = pi.state
+    body.update(pi.attributes)
+    body["instrumentIdentifier"] = {"id": pi.instrument_identifier_id}
+    body["metadata"] = {"creator": pi.merchant_id}
+    body["_embedded"] = {
+        "instrumentIdentifier": instrument_identifier(view.instrument_identifier, bin_lookup)
+    }
+    return body
+
+
+def customer(view: CustomerView) -> JSONDict:
+    c: Customer = view.customer
+    path = customer_path(c.id)
+    body: JSONDict = {
+        "_links": {
+            "self": _href(path),
+            "paymentInstruments": _href(path + "/payment-instruments"),
+            "shippingAddress": _href(path + "/shipping-addresses"),
+            "shippingAddresses": _href(path + "/shipping-addresses"),
+        },
+        "id": c.id,
+    }
+    body.update(c.attributes)
+    if c.default_payment_instrument_id:
+        body["defaultPaymentInstrument"] = {"id": c.default_payment_instrument_id}
+    if c.default_shipping_address_id:
+        body["defaultShippingAddress"] = {"id": c.default_shipping_address_id}
+    body["metadata"] = {"creator": c.merchant_id}
+    embedded: JSONDict = {}
+    if view.default_payment_instrument is not None:
+        embedded["defaultPaymentInstrument"] = payment_instrument(view.default_payment_instrument)
+    if view.default_shipping_address is not None:
+        embedded["defaultShippingAddress"] = shipping_address(view.default_shipping_address)
+    if embedded:
+        body["_embedded"] = embedded
+    return body
+
+
+def shipping_address(address: ShippingAddress) -> JSONDict:
+    path = customer_path(address.customer_id)
+    body: JSONDict = {
+        "_links": {
+            "self": _href(f"{path}/shipping-addresses/{address.id}"),
+            "customer": _href(path),
+        },
+        "id": address.id,
+        "default": address.is_default,
+    }
+    body.update(address.attributes)
+    body["metadata"] = {"creator": address.merchant_id}
+    return body
+
+
+def page(path: str, key: str, result: Page, item: Callable[[Any], JSONDict]) -> JSONDict:
+    """A TMS list envelope with HAL paging links."""
+    offset, limit, total = result.offset, result.limit, result.total
+
+    def link(at: int) -> JSONDict:
+        return _href(f"{path}?offset={at}&limit={limit}")
+
+    links: JSONDict = {"self": link(offset), "first": link(0)}
+    if offset > 0:
+        links["prev"] = link(max(0, offset - limit))
+    if offset + limit < total:
+        links["next"] = link(offset + limit)
+    links["last"] = link(max(0, ((total - 1) // limit) * limit) if total else 0)
+    return {
+        "_links": links,
+        "offset": offset,
+        "limit": limit,
+        "count": len(result.items),
+        "total": total,
+        "_embedded": {key: [item(x) for x in result.items]},
+    }

@@ -1,0 +1,126 @@
+"""Routes of /tms/v1/instrumentidentifiers."""
+
+from __future__ import annotations
+
+from starlette.responses import Response
+
+from opentms.adapters.http import render
+from opentms.adapters.http.openapi import IF_MATCH, PAGING, RETRIEVE_BIN_DETAILS, Operation
+from opentms.adapters.http.pipeline import Call, Pipeline, json_response, no_content
+from opentms.adapters.http.routes.inputs import patched, require_instrument, stored
+from opentms.adapters.http.schemas.instrument_identifiers import (
+    STORED_FIELDS,
+    InstrumentIdentifierCreate,
+    InstrumentIdentifierUpdate,
+)
+from opentms.bootstrap import Services
+
+BASE = "/tms/v1/instrumentidentifiers"
+
+
+def operations(services: Services, pipeline: Pipeline) -> list[Operation]:
+    service = services.instrument_identifiers
+
+    def post_instrument_identifier(call: Call) -> Response:
+        bin_lookup = call.flag("retrieveBinDetails")
+        model, _ = call.model(InstrumentIdentifierCreate)
+        instrument = require_instrument(model.card, model.bank_account)
+        ii, created = service.create(call.tenant, instrument, stored(model, STORED_FIELDS))
+        return json_response(
+            render.instrument_identifier(ii, bin_lookup),
+            201 if created else 200,
+            ii.version,
+            location=render.ii_path(ii.id),
+        )
+
+    def get_instrument_identifier(call: Call) -> Response:
+        bin_lookup = call.flag("retrieveBinDetails")
+        ii = service.retrieve(call.tenant, call.path("instrumentIdentifierId"))
+        return json_response(render.instrument_identifier(ii, bin_lookup), 200, ii.version)
+
+    def patch_instrument_identifier(call: Call) -> Response:
+        bin_lookup = call.flag("retrieveBinDetails")
+        model, _ = call.model(InstrumentIdentifierUpdate)
+        sent_number = bool(
+            (model.card and model.card.number) or (model.bank_account and model.bank_account.number)
+        )
+        ii = service.update(
+            call.tenant,
+            call.path("instrumentIdentifierId"),
+            patched(model, STORED_FIELDS),
+            call.header("if-match"),
+            sent_number,
+        )
+        return json_response(render.instrument_identifier(ii, bin_lookup), 200, ii.version)
+
+    def delete_instrument_identifier(call: Call) -> Response:
+        service.delete(call.tenant, call.path("instrumentIdentifierId"))
+        return no_content()
+
+    def get_instrument_identifier_payment_instruments_list(call: Call) -> Response:
+        bin_lookup = call.flag("retrieveBinDetails")
+        offset, limit = call.paging()
+        ii_id = call.path("instrumentIdentifierId")
+        _, page = service.list_payment_instruments(call.tenant, ii_id, offset, limit)
+        body = render.page(
+            f"{BASE}/{ii_id}/paymentinstruments",
+            "paymentInstruments",
+            page,
+            lambda view: render.payment_instrument(view, bin_lookup),
+        )
+        return json_response(body, 200, None, **{"x-total-count": str(page.total)})
+
+    one = BASE + "/{instrumentIdentifierId}"
+    tag = "Instrument Identifier"
+    e = pipeline.endpoint
+    return [
+        Operation(
+            "POST",
+            BASE,
+            e(post_instrument_identifier),
+            "Create an instrument identifier",
+            tag,
+            201,
+            InstrumentIdentifierCreate,
+            [RETRIEVE_BIN_DETAILS],
+            (200,),
+        ),
+        Operation(
+            "GET",
+            one,
+            e(get_instrument_identifier),
+            "Retrieve an instrument identifier",
+            tag,
+            200,
+            None,
+            [RETRIEVE_BIN_DETAILS],
+        ),
+        Operation(
+            "PATCH",
+            one,
+            e(patch_instrument_identifier),
+            "Update an instrument identifier",
+            tag,
+            200,
+            InstrumentIdentifierUpdate,
+            [RETRIEVE_BIN_DETAILS, IF_MATCH],
+        ),
+        Operation(
+            "DELETE",
+            one,
+            e(delete_instrument_identifier),
+            "Delete an instrument identifier",
+            tag,
+            204,
+        ),
+        Operation(
+            "GET",
+            one + "/paymentinstruments",
+            e(get_instrument_identifier_payment_instruments_list),
+            "List the payment instruments of an instrument identifier",
+            tag,
+            200,
+            None,
+            [RETRIEVE_BIN_DETAILS, *PAGING],
+        ),
+    ]

@@ -1,0 +1,177 @@
+"""Routes of /tms/v1/paymentinstruments and
+/tms/v2/customers/{customerId}/payment-instruments."""
+
+from __future__ import annotations
+
+from starlette.responses import Response
+
+from opentms.adapters.http import render
+from opentms.adapters.http.openapi import IF_MATCH, PAGING, RETRIEVE_BIN_DETAILS, Operation
+from opentms.adapters.http.pipeline import Call, Pipeline, json_response, no_content
+from opentms.adapters.http.routes.inputs import instrument_identifier_ref, patched, stored
+from opentms.adapters.http.schemas.payment_instruments import (
+    STORED_FIELDS,
+    PaymentInstrumentCreate,
+    PaymentInstrumentUpdate,
+)
+from opentms.bootstrap import Services
+from opentms.services.payment_instruments import InstrumentIdentifierRef
+
+STANDALONE = "/tms/v1/paymentinstruments"
+SCOPED = "/tms/v2/customers/{customerId}/payment-instruments"
+
+
+def operations(services: Services, pipeline: Pipeline) -> list[Operation]:
+    service = services.payment_instruments
+
+    def create(call: Call, customer_id: str | None, bin_lookup: bool) -> Response:
+        model, _ = call.model(PaymentInstrumentCreate)
+        ref = instrument_identifier_ref(model.instrument_identifier) or InstrumentIdentifierRef()
+        view = service.create(
+            call.tenant, ref, stored(model, STORED_FIELDS), customer_id, bool(model.default)
+        )
+        pi = view.payment_instrument
+        return json_response(render.payment_instrument(view, bin_lookup), 201, pi.version)
+
+    def update(call: Call, customer_id: str | None, bin_lookup: bool) -> Response:
+        model, _ = call.model(PaymentInstrumentUpdate)
+        view = service.update(
+            call.tenant,
+            call.path("paymentInstrumentId"),
+            instrument_identifier_ref(model.instrument_identifier),
+            patched(model, STORED_FIELDS),
+            call.header("if-match"),
+            customer_id,
+            bool(model.default),
+        )
+        pi = view.payment_instrument
+        return json_response(render.payment_instrument(view, bin_lookup), 200, pi.version)
+
+    def post_payment_instrument(call: Call) -> Response:
+        return create(call, None, call.flag("retrieveBinDetails"))
+
+    def get_payment_instrument(call: Call) -> Response:
+        bin_lookup = call.flag("retrieveBinDetails")
+        view = service.retrieve(call.tenant, call.path("paymentInstrumentId"))
+        body = render.payment_instrument(view, bin_lookup)
+        return json_response(body, 200, view.payment_instrument.version)
+
+    def patch_payment_instrument(call: Call) -> Response:
+        return update(call, None, call.flag("retrieveBinDetails"))
+
+    def delete_payment_instrument(call: Call) -> Response:
+        service.delete(call.tenant, call.path("paymentInstrumentId"))
+        return no_content()
+
+    def post_customer_payment_instrument(call: Call) -> Response:
+        return create(call, call.path("customerId"), False)
+
+    def get_customer_payment_instruments_list(call: Call) -> Response:
+        offset, limit = call.paging()
+        customer_id = call.path("customerId")
+        page = service.list_for_customer(call.tenant, customer_id, offset, limit)
+        body = render.page(
+            SCOPED.replace("{customerId}", customer_id),
+            "paymentInstruments",
+            page,
+            render.payment_instrument,
+        )
+        return json_response(body, 200, None, **{"x-total-count": str(page.total)})
+
+    def get_customer_payment_instrument(call: Call) -> Response:
+        view = service.retrieve(
+            call.tenant, call.path("paymentInstrumentId"), call.path("customerId")
+        )
+        body = render.payment_instrument(view)
+        return json_response(body, 200, view.payment_instrument.version)
+
+    def patch_customers_payment_instrument(call: Call) -> Response:
+        return update(call, call.path("customerId"), False)
+
+    def delete_customer_payment_instrument(call: Call) -> Response:
+        service.delete(call.tenant, call.path("paymentInstrumentId"), call.path("customerId"))
+        return no_content()
+
+    e = pipeline.endpoint
+    one = STANDALONE + "/{paymentInstrumentId}"
+    scoped_one = SCOPED + "/{paymentInstrumentId}"
+    tag, scoped_tag = "Payment Instrument", "Customer Payment Instrument"
+    return [
+        Operation(
+            "POST",
+            STANDALONE,
+            e(post_payment_instrument),
+            "Create a payment instrument",
+            tag,
+            201,
+            PaymentInstrumentCreate,
+            [RETRIEVE_BIN_DETAILS],
+        ),
+        Operation(
+            "GET",
+            one,
+            e(get_payment_instrument),
+            "Retrieve a payment instrument",
+            tag,
+            200,
+            None,
+            [RETRIEVE_BIN_DETAILS],
+        ),
+        Operation(
+            "PATCH",
+            one,
+            e(patch_payment_instrument),
+            "Update a payment instrument",
+            tag,
+            200,
+            PaymentInstrumentUpdate,
+            [RETRIEVE_BIN_DETAILS, IF_MATCH],
+        ),
+        Operation(
+            "DELETE", one, e(delete_payment_instrument), "Delete a payment instrument", tag, 204
+        ),
+        Operation(
+            "POST",
+            SCOPED,
+            e(post_customer_payment_instrument),
+            "Create a customer payment instrument",
+            scoped_tag,
+            201,
+            PaymentInstrumentCreate,
+        ),
+        Operation(
+            "GET",
+            SCOPED,
+            e(get_customer_payment_instruments_list),
+            "List a customer's payment instruments",
+            scoped_tag,
+            200,
+            None,
+            PAGING,
+        ),
+        Operation(
+            "GET",
+            scoped_one,
+            e(get_customer_payment_instrument),
+            "Retrieve a customer payment instrument",
+            scoped_tag,
+        ),
+        Operation(
+            "PATCH",
+            scoped_one,
+            e(patch_customers_payment_instrument),
+            "Update a customer payment instrument",
+            scoped_tag,
+            200,
+            PaymentInstrumentUpdate,
+            [IF_MATCH],
+        ),
+        Operation(
+            "DELETE",
+            scoped_one,
+            e(delete_customer_payment_instrument),
+            "Delete a customer payment instrument",
+            scoped_tag,
+            204,
+        ),
+    ]

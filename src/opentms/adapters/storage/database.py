@@ -1,0 +1,88 @@
+"""Engines and transactions: SQLite (the embedded default) and PostgreSQL."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from opentms.adapters.storage.repositories import (
+    SQLCustomerRepository,
+    SQLInstrumentIdentifierRepository,
+    SQLPaymentInstrumentRepository,
+    SQLShippingAddressRepository,
+)
+from opentms.crypto.keyring import MerchantKeys
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+    # WAL lets readers run beside the one writer; synchronous=FULL makes every
+    # answered write durable across a power cut, not only a process crash.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url`` with the settings opentms relies on."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        # pysqlite's own transaction handling delays BEGIN; take it over so a
+        # transaction really starts (IMMEDIATE: take the write lock up front and
+        # never fail half way with "database is locked").
+        event.listen(engine, "connect", _disable_pysqlite_begin)
+        event.listen(engine, "begin", _begin_immediate)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def _disable_pysqlite_begin(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+    dbapi_connection.isolation_level = None
+
+
+def _begin_immediate(conn: Connection) -> None:
+    if conn.get_execution_options().get("opentms_readonly"):
+        conn.exec_driver_sql("BEGIN DEFERRED")
+    else:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class SQLUnitOfWork:
+    """One transaction over one merchant's data; rolled back unless committed."""
+
+    def __init__(self, engine: Engine, keys: MerchantKeys, readonly: bool = False) -> None:
+        self._engine = engine
+        self._keys = keys
+        self._readonly = readonly
+
+    def __enter__(self) -> SQLUnitOfWork:
+        self._conn = self._engine.connect()
+        if self._readonly:
+            self._conn.execution_options(opentms_readonly=True)
+        self._tx = self._conn.begin()
+        self.instrument_identifiers = SQLInstrumentIdentifierRepository(self._conn, self._keys)
+        self.payment_instruments = SQLPaymentInstrumentRepository(self._conn, self._keys)
+        self.customers = SQLCustomerRepository(self._conn, self._keys)
+        self.shipping_addresses = SQLShippingAddressRepository(self._conn, self._keys)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if self._tx.is_active:
+                self._tx.rollback()
+        finally:
+            self._conn.close()
+
+    def commit(self) -> None:
+        self._tx.commit()

@@ -1,0 +1,165 @@
+"""Merchants, their profiles and credentials, and the server's own keys."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import IntegrityError
+
+from opentms.adapters.storage.tables import (
+    merchant_keys,
+    merchants,
+    profiles,
+    server_keys,
+)
+from opentms.domain.merchant import (
+    KeyKind,
+    KeyRecord,
+    MerchantRecord,
+    ProfileRecord,
+    ServerKeyRecord,
+    WrappedKeys,
+)
+
+
+class AlreadyExists(Exception):
+    """A merchant, profile or key with this id is already registered."""
+
+
+class SQLMerchantStore:
+    """Reads and writes of the tables that are not scoped to one merchant."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def add_merchant(
+        self,
+        record: MerchantRecord,
+        profile: ProfileRecord,
+        keys: list[KeyRecord],
+        now: datetime,
+    ) -> None:
+        """Register a merchant with its default profile and keys, atomically."""
+        try:
+            with self._engine.begin() as conn:
+                conn.execute(
+                    merchants.insert().values(
+                        id=record.id,
+                        data_key_wrapped=record.wrapped_keys.data_key,
+                        fingerprint_key_wrapped=record.wrapped_keys.fingerprint_key,
+                        default_profile_id=record.default_profile_id,
+                        created_at=now,
+                    )
+                )
+                conn.execute(
+                    profiles.insert().values(
+                        id=profile.id,
+                        merchant_id=profile.merchant_id,
+                        name=profile.name,
+                        network_tokens_enabled=profile.network_tokens_enabled,
+                        created_at=now,
+                    )
+                )
+                for key in keys:
+                    conn.execute(
+                        merchant_keys.insert().values(
+                            kind=key.kind.value,
+                            key_id=key.key_id,
+                            merchant_id=key.merchant_id,
+                            material=key.material,
+                            created_at=now,
+                        )
+                    )
+        except IntegrityError as exc:
+            raise AlreadyExists() from exc
+
+    def add_profile(self, profile: ProfileRecord, now: datetime) -> None:
+        try:
+            with self._engine.begin() as conn:
+                conn.execute(
+                    profiles.insert().values(
+                        id=profile.id,
+                        merchant_id=profile.merchant_id,
+                        name=profile.name,
+                        network_tokens_enabled=profile.network_tokens_enabled,
+                        created_at=now,
+                    )
+                )
+        except IntegrityError as exc:
+            raise AlreadyExists() from exc
+
+    def find_merchant(self, merchant_id: str) -> MerchantRecord | None:
+        with self._engine.connect() as conn:
+            row = conn.execute(select(merchants).where(merchants.c.id == merchant_id)).first()
+        if row is None:
+            return None
+        return MerchantRecord(
+            row.id,
+            WrappedKeys(row.data_key_wrapped, row.fingerprint_key_wrapped),
+            row.default_profile_id,
+        )
+
+    def list_merchants(self) -> list[str]:
+        with self._engine.connect() as conn:
+            return list(conn.execute(select(merchants.c.id).order_by(merchants.c.id)).scalars())
+
+    def find_profile(self, merchant_id: str, profile_id: str) -> ProfileRecord | None:
+        with self._engine.connect() as conn:
+            row = conn.execute(
+                select(profiles).where(
+                    profiles.c.id == profile_id, profiles.c.merchant_id == merchant_id
+                )
+            ).first()
+        if row is None:
+            return None
+        return ProfileRecord(row.id, row.merchant_id, row.name, row.network_tokens_enabled)
+
+    def find_key(self, kind: KeyKind, key_id: str) -> KeyRecord | None:
+        with self._engine.connect() as conn:
+            row = conn.execute(
+                select(merchant_keys).where(
+                    merchant_keys.c.kind == kind.value, merchant_keys.c.key_id == key_id
+                )
+            ).first()
+        if row is None:
+            return None
+        return KeyRecord(KeyKind(row.kind), row.key_id, row.merchant_id, row.material)
+
+    def keys_of(self, merchant_id: str, kind: KeyKind) -> list[KeyRecord]:
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                select(merchant_keys)
+                .where(
+                    merchant_keys.c.merchant_id == merchant_id,
+                    merchant_keys.c.kind == kind.value,
+                )
+                .order_by(merchant_keys.c.created_at.desc())
+            ).all()
+        return [KeyRecord(KeyKind(r.kind), r.key_id, r.merchant_id, r.material) for r in rows]
+
+    def find_server_key(self, name: str) -> ServerKeyRecord | None:
+        with self._engine.connect() as conn:
+            row = conn.execute(select(server_keys).where(server_keys.c.name == name)).first()
+        if row is None:
+            return None
+        return ServerKeyRecord(row.name, row.private_key_sealed, row.certificate_pem)
+
+    def add_server_key(self, record: ServerKeyRecord, now: datetime) -> ServerKeyRecord:
+        """Insert, or return the record another process inserted first."""
+        try:
+            with self._engine.begin() as conn:
+                conn.execute(
+                    server_keys.insert().values(
+                        name=record.name,
+                        private_key_sealed=record.private_key_sealed,
+                        certificate_pem=record.certificate_pem,
+                        created_at=now,
+                    )
+                )
+        except IntegrityError:
+            existing = self.find_server_key(record.name)
+            if existing is None:
+                raise
+            return existing
+        return record

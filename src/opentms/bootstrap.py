@@ -1,0 +1,66 @@
+"""The composition root: every adapter is built here, once, from settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+
+from sqlalchemy import Engine
+
+from opentms.adapters.keys.local import load_or_create_master_keys
+from opentms.adapters.storage import migrate
+from opentms.adapters.storage.database import SQLUnitOfWork, make_engine
+from opentms.adapters.storage.merchants import SQLMerchantStore
+from opentms.config import Settings
+from opentms.crypto.keyring import Keyring, MerchantKeys
+from opentms.domain.ports import Clock, UnitOfWork
+from opentms.services.authentication import Authenticator
+from opentms.services.customers import CustomerService, ShippingAddressService
+from opentms.services.instrument_identifiers import InstrumentIdentifierService
+from opentms.services.merchants import MerchantService
+from opentms.services.payment_instruments import PaymentInstrumentService
+from opentms.services.tenancy import SystemClock
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    engine: Engine
+    merchants: MerchantService
+    authenticator: Authenticator
+    instrument_identifiers: InstrumentIdentifierService
+    payment_instruments: PaymentInstrumentService
+    customers: CustomerService
+    shipping_addresses: ShippingAddressService
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _unit_of_work(engine: Engine, keys: MerchantKeys, readonly: bool) -> UnitOfWork:
+    return SQLUnitOfWork(engine, keys, readonly)
+
+
+def build_services(
+    settings: Settings, clock: Clock | None = None, upgrade: bool = True
+) -> Services:
+    """Wire opentms for ``settings``; migrate the database first unless told not to."""
+    clock = clock or SystemClock()
+    if settings.database_url is None:
+        settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    engine = make_engine(settings.resolved_database_url)
+    if upgrade:
+        migrate.upgrade(engine)
+    keyring = Keyring(load_or_create_master_keys(settings.resolved_master_key_file))
+    uow = partial(_unit_of_work, engine)
+    merchants = MerchantService(SQLMerchantStore(engine), keyring, clock)
+    return Services(
+        settings=settings,
+        engine=engine,
+        merchants=merchants,
+        authenticator=Authenticator(merchants, clock, settings.clock_skew_seconds),
+        instrument_identifiers=InstrumentIdentifierService(uow, clock),
+        payment_instruments=PaymentInstrumentService(uow, clock),
+        customers=CustomerService(uow, clock),
+        shipping_addresses=ShippingAddressService(uow, clock),
+    )

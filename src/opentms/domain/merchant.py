@@ -1,0 +1,50 @@
+"""Merchants, their TMS profiles and their registered keys."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class KeyKind(StrEnum):
+    HTTP_SIGNATURE = "http_signature"  # sealed shared secret; also the HS256 JWT key
+    JWT_CERTIFICATE = "jwt_certificate"  # PEM certificate; key id = subject serialNumber
+    PAYMENT_CREDENTIALS = "payment_credentials"  # PEM public key for credential JWEs
+
+
+@dataclass(frozen=True)
+class WrappedKeys:
+    """A merchant's data and fingerprint keys, sealed under the master key."""
+
+    data_key: bytes
+    fingerprint_key: bytes
+
+
+@dataclass(frozen=True)
+class MerchantRecord:
+    id: str
+    wrapped_keys: WrappedKeys
+    default_profile_id: str
+
+
+@dataclass(frozen=True)
+class ProfileRecord:
+    id: str
+    merchant_id: str
+    name: str
+    network_tokens_enabled: bool
+
+
+@dataclass(frozen=True)
+class KeyRecord:
+    kind: KeyKind
+    key_id: str
+    merchant_id: str
+    material: bytes
+
+
+@dataclass(frozen=True)
+class ServerKeyRecord:
+    name: str
+    private_key_sealed: bytes
+    certificate_pem: str

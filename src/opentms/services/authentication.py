@@ -1,0 +1,334 @@
+"""Request authentication as CyberSource does it: HTTP Signature (HmacSHA256)
+and JWT (RS256 by registered certificate, HS256 by shared secret).
+
+A failure raises :class:`AuthenticationFailed` naming the check that failed,
+so that an integrator can fix the setup; no secret is ever echoed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, Protocol
+
+from opentms.crypto import jws
+from opentms.crypto.signing import InvalidSignature, body_digest, verify_hmac_signature
+from opentms.domain.errors import AuthenticationFailed
+from opentms.domain.ports import Clock
+
+_SIGNATURE_PARAM = re.compile(r'\s*([A-Za-z]+)\s*=\s*"([^"]*)"\s*(?:,|$)')
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+_REQUIRED_SIGNED = ("host", "date", "request-target", "v-c-merchant-id")
+
+
+class CredentialDirectory(Protocol):
+    """Where the authenticator finds merchants' registered keys."""
+
+    def shared_secret(self, key_id: str) -> tuple[str, bytes] | None:
+        """``(merchant id, secret bytes)`` registered under an HTTP Signature key id."""
+
+    def jwt_certificate(self, kid: str) -> tuple[str, bytes] | None:
+        """``(merchant id, PEM certificate)`` registered under a JWT ``kid``."""
+
+    def jwt_certificates_of(self, merchant_id: str) -> list[bytes]:
+        """Every JWT certificate of a merchant (for the legacy ``x5c`` format)."""
+
+
+@dataclass(frozen=True)
+class SignedRequest:
+    """What authentication looks at. ``headers`` has lower-case names;
+    ``target`` is the raw path plus ``?query`` exactly as received."""
+
+    method: str
+    target: str
+    headers: Mapping[str, str]
+    body: bytes
+
+
+def _fail(reason: str, message: str) -> AuthenticationFailed:
+    return AuthenticationFailed(reason, message)
+
+
+class Authenticator:
+    def __init__(self, directory: CredentialDirectory, clock: Clock, skew_seconds: int) -> None:
+        self._directory = directory
+        self._clock = clock
+        self._skew = skew_seconds
+
+    def authenticate(self, request: SignedRequest) -> str:
+        """The id of the merchant that signed ``request``."""
+        authorization = request.headers.get("authorization")
+        if authorization is not None:
+            scheme, _, token = authorization.partition(" ")
+            if scheme.lower() != "bearer" or not token.strip():
+                raise _fail(
+                    "malformed_authorization",
+                    "The Authorization header must be 'Bearer <JWT>'.",
+                )
+            return self._jwt(request, token.strip())
+        if "signature" in request.headers:
+            return self._http_signature(request)
+        raise _fail(
+            "missing_credentials",
+            "Send a Signature header (HTTP Signature) or Authorization: Bearer <JWT>.",
+        )
+
+    # HTTP Signature ---------------------------------------------------------
+
+    def _http_signature(self, request: SignedRequest) -> str:
+        params = _parse_signature(request.headers["signature"])
+        if params.get("algorithm") != "HmacSHA256":
+            raise _fail(
+                "unsupported_algorithm",
+                "The Signature algorithm must be HmacSHA256.",
+            )
+        key_id = params["keyid"]
+        signed = params["headers"].lower().split()
+        required = list(_REQUIRED_SIGNED)
+        if request.method in _BODY_METHODS:
+            required.append("digest")
+        unsigned = [name for name in required if name not in signed]
+        if unsigned:
+            raise _fail(
+                "unsigned_header",
+                "The signature must cover these headers: " + ", ".join(unsigned) + ".",
+            )
+        found = self._directory.shared_secret(key_id)
+        if found is None:
+            raise _fail(
+                "unknown_key_id",
+                f"No shared secret is registered under keyid {key_id!r}.",
+            )
+        merchant_id, secret = found
+        claimed_merchant = request.headers.get("v-c-merchant-id")
+        if claimed_merchant != merchant_id:
+            raise _fail(
+                "merchant_mismatch",
+                f"The v-c-merchant-id header does not name the merchant that owns "
+                f"keyid {key_id!r}.",
+            )
+        self._check_date(request.headers.get("date"))
+        if "digest" in signed:
+            self._check_digest_header(request)
+        lines = []
+        for name in signed:
+            if name in ("request-target", "(request-target)"):
+                lines.append(f"{name}: {request.method.lower()} {request.target}")
+                continue
+            value = request.headers.get(name)
+            if value is None:
+                raise _fail(
+                    "missing_header",
+                    f"The signature covers the {name!r} header, which was not sent.",
+                )
+            lines.append(f"{name}: {value}")
+        signing_string = "\n".join(lines)
+        try:
+            verify_hmac_signature(secret, signing_string, params["signature"])
+        except InvalidSignature:
+            raise _fail(
+                "bad_signature",
+                "The HTTP signature does not match. The server signed this string "
+                "with the shared secret (base64-decoded) of keyid "
+                f"{key_id!r}:\n{signing_string}",
+            ) from None
+        return merchant_id
+
+    def _check_date(self, value: str | None) -> None:
+        if value is None:
+            raise _fail("missing_header", "The Date header is required.")
+        try:
+            sent = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            sent = None
+        if sent is None or sent.tzinfo is None:
+            raise _fail(
+                "invalid_date",
+                "The Date header must be an RFC 7231 date in GMT, e.g. "
+                "'Tue, 24 Nov 2026 12:00:00 GMT'.",
+            )
+        self._check_time(sent.timestamp(), "Date header")
+
+    def _check_time(self, sent: float, what: str) -> None:
+        drift = self._clock.now().timestamp() - sent
+        if abs(drift) > self._skew:
+            raise _fail(
+                "stale_date",
+                f"The {what} is {abs(drift):.0f} s {'behind' if drift > 0 else 'ahead of'} "
+                f"the server's clock; at most {self._skew} s is accepted.",
+            )
+
+    def _check_digest_header(self, request: SignedRequest) -> None:
+        digest = request.headers.get("digest", "")
+        algorithm, _, value = digest.partition("=")
+        if algorithm.upper() != "SHA-256" or not value:
+            raise _fail(
+                "missing_digest",
+                "The Digest header must be 'SHA-256=<base64 SHA-256 of the body>'.",
+            )
+        if value != body_digest(request.body):
+            raise _fail(
+                "digest_mismatch",
+                "The Digest header does not match the body received "
+                f"({len(request.body)} bytes). Compute it over the exact bytes sent.",
+            )
+
+    # JWT ---------------------------------------------------------------------
+
+    def _jwt(self, request: SignedRequest, token: str) -> str:
+        try:
+            header, claims = jws.unverified_parts(token)
+        except jws.MalformedToken:
+            raise _fail("malformed_token", "The bearer token is not a compact JWS.") from None
+        algorithm = header.get("alg")
+        kid = header.get("kid")
+        legacy = False
+        if algorithm == "RS256" and isinstance(kid, str):
+            found = self._directory.jwt_certificate(kid)
+            if found is None:
+                raise _fail(
+                    "unknown_key_id",
+                    f"No certificate is registered under JWT kid {kid!r}.",
+                )
+            merchant_id, certificate = found
+            verify = lambda: jws.verify_rs256(token, certificate)  # noqa: E731
+        elif algorithm == "RS256" and isinstance(header.get("x5c"), list):
+            legacy = True
+            merchant_id, certificate = self._legacy_certificate(header)
+            verify = lambda: jws.verify_rs256(token, certificate)  # noqa: E731
+        elif algorithm == "HS256" and isinstance(kid, str):
+            found_secret = self._directory.shared_secret(kid)
+            if found_secret is None:
+                raise _fail(
+                    "unknown_key_id",
+                    f"No shared secret is registered under JWT kid {kid!r}.",
+                )
+            merchant_id, secret = found_secret
+            verify = lambda: jws.verify_hs256(token, secret)  # noqa: E731
+        else:
+            raise _fail(
+                "unsupported_algorithm",
+                "The JWT must be RS256 with a kid (or a legacy x5c) or HS256 with a kid.",
+            )
+        try:
+            verify()
+        except InvalidSignature:
+            raise _fail(
+                "bad_signature",
+                "The JWT signature does not verify with the key registered for it.",
+            ) from None
+        self._check_claims(request, claims, merchant_id, legacy, header)
+        return merchant_id
+
+    def _legacy_certificate(self, header: Mapping[str, Any]) -> tuple[str, bytes]:
+        merchant_id = header.get("v-c-merchant-id")
+        x5c = header["x5c"]
+        if not isinstance(merchant_id, str) or not x5c or not isinstance(x5c[0], str):
+            raise _fail(
+                "malformed_token",
+                "A JWT without kid must carry v-c-merchant-id and x5c in its header.",
+            )
+        for certificate in self._directory.jwt_certificates_of(merchant_id):
+            if jws.certificate_der_matches(certificate, x5c[0]):
+                return merchant_id, certificate
+        raise _fail(
+            "unknown_certificate",
+            "The x5c certificate is not registered for this merchant.",
+        )
+
+    def _check_claims(
+        self,
+        request: SignedRequest,
+        claims: Mapping[str, Any],
+        merchant_id: str,
+        legacy: bool,
+        header: Mapping[str, Any],
+    ) -> None:
+        claimed = header.get("v-c-merchant-id") if legacy else claims.get("v-c-merchant-id")
+        if claimed != merchant_id:
+            raise _fail(
+                "merchant_mismatch",
+                "The JWT's v-c-merchant-id does not name the merchant that owns its key.",
+            )
+        header_merchant = request.headers.get("v-c-merchant-id")
+        if header_merchant is not None and header_merchant != merchant_id:
+            raise _fail(
+                "merchant_mismatch",
+                "The v-c-merchant-id header does not match the JWT's merchant.",
+            )
+        self._check_issued_at(claims.get("iat"))
+        expires = claims.get("exp")
+        if expires is not None:
+            if not isinstance(expires, int | float) or isinstance(expires, bool):
+                raise _fail("malformed_token", "The JWT exp claim must be a number.")
+            late = self._clock.now().timestamp() - expires
+            if late > self._skew:
+                raise _fail("expired_token", f"The JWT expired {late:.0f} s ago.")
+        if not legacy:
+            self._check_binding(request, claims)
+        if request.method in _BODY_METHODS or request.body:
+            self._check_digest_claim(request, claims)
+
+    def _check_issued_at(self, iat: Any) -> None:
+        if isinstance(iat, int | float) and not isinstance(iat, bool):
+            self._check_time(float(iat), "JWT iat")
+            return
+        if isinstance(iat, str):
+            try:
+                issued: datetime | None = parsedate_to_datetime(iat)
+            except (TypeError, ValueError):
+                issued = None
+            if issued is not None and issued.tzinfo is not None:
+                self._check_time(issued.timestamp(), "JWT iat")
+                return
+        raise _fail("malformed_token", "The JWT needs an iat claim (epoch seconds).")
+
+    @staticmethod
+    def _check_binding(request: SignedRequest, claims: Mapping[str, Any]) -> None:
+        method = claims.get("request-method")
+        if not isinstance(method, str) or method.upper() != request.method:
+            raise _fail(
+                "method_mismatch",
+                f"The JWT request-method claim does not match {request.method}.",
+            )
+        path = claims.get("request-resource-path")
+        bare = request.target.split("?", 1)[0]
+        if not isinstance(path, str) or path not in (request.target, bare):
+            raise _fail(
+                "path_mismatch",
+                f"The JWT request-resource-path claim does not match {request.target}.",
+            )
+
+    @staticmethod
+    def _check_digest_claim(request: SignedRequest, claims: Mapping[str, Any]) -> None:
+        algorithm = claims.get("digestAlgorithm", claims.get("digest-algorithm", "SHA-256"))
+        digest = claims.get("digest")
+        if not isinstance(digest, str) or algorithm != "SHA-256":
+            raise _fail(
+                "missing_digest",
+                "A JWT for a request with a body needs digest (base64 SHA-256 of the "
+                "body) and digestAlgorithm SHA-256 claims.",
+            )
+        if digest != body_digest(request.body):
+            raise _fail(
+                "digest_mismatch",
+                "The JWT digest claim does not match the body received "
+                f"({len(request.body)} bytes). Compute it over the exact bytes sent.",
+            )
+
+
+def _parse_signature(value: str) -> dict[str, str]:
+    params = {name.lower(): val for name, val in _SIGNATURE_PARAM.findall(value)}
+    missing = [
+        name for name in ("keyid", "algorithm", "headers", "signature") if name not in params
+    ]
+    if missing:
+        raise _fail(
+            "malformed_signature",
+            'The Signature header must be keyid="...", algorithm="HmacSHA256", '
+            'headers="...", signature="..."; missing: ' + ", ".join(missing) + ".",
+        )
+    return params

@@ -1,0 +1,294 @@
+"""Merchants: registration with their credentials, the lookups authentication
+needs, and the tenant (keys + profile) every request runs as."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol, TypeVar
+
+from cryptography import x509
+
+from opentms.crypto import certificates
+from opentms.crypto.keyring import Keyring
+from opentms.domain.errors import ProfileNotFound
+from opentms.domain.merchant import (
+    KeyKind,
+    KeyRecord,
+    MerchantRecord,
+    ProfileRecord,
+    ServerKeyRecord,
+)
+from opentms.domain.ports import Clock
+from opentms.services.tenancy import Profile, Tenant
+
+MERCHANT_ID = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
+REQUEST_MLE_KEY = "request_mle"
+_T = TypeVar("_T")
+
+
+class InvalidRegistration(ValueError):
+    """The merchant id or the key material given to ``register`` is unusable."""
+
+
+class MerchantStore(Protocol):
+    def add_merchant(
+        self,
+        record: MerchantRecord,
+        profile: ProfileRecord,
+        keys: list[KeyRecord],
+        now: object,
+    ) -> None: ...
+
+    def add_profile(self, profile: ProfileRecord, now: object) -> None: ...
+
+    def find_merchant(self, merchant_id: str) -> MerchantRecord | None: ...
+
+    def list_merchants(self) -> list[str]: ...
+
+    def find_profile(self, merchant_id: str, profile_id: str) -> ProfileRecord | None: ...
+
+    def find_key(self, kind: KeyKind, key_id: str) -> KeyRecord | None: ...
+
+    def keys_of(self, merchant_id: str, kind: KeyKind) -> list[KeyRecord]: ...
+
+    def find_server_key(self, name: str) -> ServerKeyRecord | None: ...
+
+    def add_server_key(self, record: ServerKeyRecord, now: object) -> ServerKeyRecord: ...
+
+
+@dataclass(frozen=True)
+class Registration:
+    """What ``register`` created; the secrets here are shown to the operator
+    once and are the only copy of the private keys."""
+
+    merchant_id: str
+    default_profile_id: str
+    key_id: str
+    shared_secret: str
+    jwt_kid: str
+    jwt_certificate_pem: bytes
+    p12: bytes | None
+    p12_password: str | None
+    credentials_kid: str
+    credentials_public_key_pem: bytes
+    credentials_private_key_pem: bytes | None
+
+
+class _TTLCache:
+    """Positive lookups kept for a few seconds, so a hot path does not hit the
+    database for keys on every request, yet new registrations show up."""
+
+    def __init__(self, seconds: float) -> None:
+        self._seconds = seconds
+        self._items: dict[object, tuple[float, object]] = {}
+
+    def get(self, key: object, load: Callable[[], _T | None]) -> _T | None:
+        now = time.monotonic()
+        hit = self._items.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]  # type: ignore[return-value]
+        value = load()
+        if value is not None:
+            if len(self._items) > 10_000:
+                self._items.clear()
+            self._items[key] = (now + self._seconds, value)
+        return value
+
+
+class MerchantService:
+    def __init__(self, store: MerchantStore, keyring: Keyring, clock: Clock) -> None:
+        self._store = store
+        self._keyring = keyring
+        self._clock = clock
+        self._cache = _TTLCache(30.0)
+
+    # Registration ---------------------------------------------------------------
+
+    def register(
+        self,
+        merchant_id: str,
+        key_id: str | None = None,
+        shared_secret: str | None = None,
+        jwt_certificate_pem: bytes | None = None,
+        credentials_public_key_pem: bytes | None = None,
+    ) -> Registration:
+        """Register a merchant with a default profile and its credentials,
+        generating whatever was not given."""
+        if not MERCHANT_ID.match(merchant_id):
+            raise InvalidRegistration("A merchant id is 1 to 64 letters, digits, '_' or '-'.")
+        key_id = key_id or str(uuid.uuid4())
+        if shared_secret is None:
+            shared_secret = base64.b64encode(uuid.uuid4().bytes + uuid.uuid4().bytes).decode()
+        secret = _decode_secret(shared_secret)
+
+        p12 = p12_password = None
+        if jwt_certificate_pem is None:
+            bundle = certificates.build_merchant_p12(merchant_id, self.request_mle_certificate())
+            p12, p12_password = bundle.p12, bundle.password
+            jwt_kid, jwt_certificate_pem = bundle.kid, bundle.certificate_pem
+        else:
+            jwt_kid = _jwt_kid_of(merchant_id, jwt_certificate_pem)
+
+        credentials_private_pem = None
+        if credentials_public_key_pem is None:
+            private_key = certificates.generate_rsa_key()
+            credentials_private_pem = certificates.private_key_pem(private_key)
+            public_key = private_key.public_key()
+        else:
+            try:
+                public_key = certificates.load_public_key_pem(credentials_public_key_pem)
+            except certificates.InvalidKeyMaterial as exc:
+                raise InvalidRegistration(f"credentials public key: {exc}") from None
+        credentials_public_pem = certificates.public_key_pem(public_key)
+        credentials_kid = certificates.rsa_thumbprint(public_key)
+
+        profile_id = str(uuid.uuid4()).upper()
+        keys = [
+            KeyRecord(
+                KeyKind.HTTP_SIGNATURE,
+                key_id,
+                merchant_id,
+                self._keyring.seal(secret, f"shared-secret\x00{key_id}"),
+            ),
+            KeyRecord(KeyKind.JWT_CERTIFICATE, jwt_kid, merchant_id, jwt_certificate_pem),
+            KeyRecord(
+                KeyKind.PAYMENT_CREDENTIALS,
+                credentials_kid,
+                merchant_id,
+                credentials_public_pem,
+            ),
+        ]
+        self._store.add_merchant(
+            MerchantRecord(merchant_id, self._keyring.new_merchant_keys(merchant_id), profile_id),
+            ProfileRecord(profile_id, merchant_id, "default", True),
+            keys,
+            self._clock.now(),
+        )
+        return Registration(
+            merchant_id=merchant_id,
+            default_profile_id=profile_id,
+            key_id=key_id,
+            shared_secret=shared_secret,
+            jwt_kid=jwt_kid,
+            jwt_certificate_pem=jwt_certificate_pem,
+            p12=p12,
+            p12_password=p12_password,
+            credentials_kid=credentials_kid,
+            credentials_public_key_pem=credentials_public_pem,
+            credentials_private_key_pem=credentials_private_pem,
+        )
+
+    def add_profile(
+        self, merchant_id: str, name: str, network_tokens_enabled: bool
+    ) -> ProfileRecord:
+        if self._store.find_merchant(merchant_id) is None:
+            raise InvalidRegistration(f"No merchant {merchant_id!r} is registered.")
+        profile = ProfileRecord(
+            str(uuid.uuid4()).upper(), merchant_id, name, network_tokens_enabled
+        )
+        self._store.add_profile(profile, self._clock.now())
+        return profile
+
+    def list_merchants(self) -> list[str]:
+        return self._store.list_merchants()
+
+    def request_mle_certificate(self) -> x509.Certificate:
+        """The certificate (CN ``CyberSource_SJC_US``) clients encrypt requests
+        to; its key pair is created on first use and kept sealed."""
+        record = self._store.find_server_key(REQUEST_MLE_KEY)
+        if record is None:
+            key = certificates.generate_rsa_key()
+            certificate = certificates.issue_certificate(
+                key, certificates.MLE_CERTIFICATE_CN, certificates.new_serial_number()
+            )
+            record = self._store.add_server_key(
+                ServerKeyRecord(
+                    REQUEST_MLE_KEY,
+                    self._keyring.seal(
+                        certificates.private_key_pem(key),
+                        f"server-key\x00{REQUEST_MLE_KEY}",
+                    ),
+                    certificates.certificate_pem(certificate).decode(),
+                ),
+                self._clock.now(),
+            )
+        return certificates.load_certificate_pem(record.certificate_pem.encode())
+
+    # Authentication lookups (CredentialDirectory) --------------------------------
+
+    def shared_secret(self, key_id: str) -> tuple[str, bytes] | None:
+        def load() -> tuple[str, bytes] | None:
+            record = self._store.find_key(KeyKind.HTTP_SIGNATURE, key_id)
+            if record is None:
+                return None
+            secret = self._keyring.unseal(record.material, f"shared-secret\x00{key_id}")
+            return record.merchant_id, secret
+
+        return self._cache.get(("secret", key_id), load)
+
+    def jwt_certificate(self, kid: str) -> tuple[str, bytes] | None:
+        def load() -> tuple[str, bytes] | None:
+            record = self._store.find_key(KeyKind.JWT_CERTIFICATE, kid)
+            return None if record is None else (record.merchant_id, record.material)
+
+        return self._cache.get(("jwt", kid), load)
+
+    def jwt_certificates_of(self, merchant_id: str) -> list[bytes]:
+        records = self._store.keys_of(merchant_id, KeyKind.JWT_CERTIFICATE)
+        return [record.material for record in records]
+
+    # Tenancy ----------------------------------------------------------------------
+
+    def tenant(self, merchant_id: str, profile_id: str | None) -> Tenant:
+        """The merchant's open keys and the profile the request selects."""
+        merchant = self._cache.get(
+            ("merchant", merchant_id), lambda: self._store.find_merchant(merchant_id)
+        )
+        if merchant is None:
+            raise ProfileNotFound("Merchant not found")
+        wanted = (profile_id or merchant.default_profile_id).upper()
+        profile = self._cache.get(
+            ("profile", merchant_id, wanted),
+            lambda: self._store.find_profile(merchant_id, wanted),
+        )
+        if profile is None:
+            raise ProfileNotFound()
+        return Tenant(
+            self._keyring.open(merchant.id, merchant.wrapped_keys),
+            Profile(profile.id, profile.name, profile.network_tokens_enabled),
+        )
+
+
+def _decode_secret(shared_secret: str) -> bytes:
+    try:
+        secret = base64.b64decode(shared_secret, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidRegistration("The shared secret must be base64.") from None
+    if len(secret) < 16:
+        raise InvalidRegistration("The shared secret must decode to at least 16 bytes.")
+    return secret
+
+
+def _jwt_kid_of(merchant_id: str, pem: bytes) -> str:
+    try:
+        certificate = certificates.load_certificate_pem(pem)
+    except certificates.InvalidKeyMaterial as exc:
+        raise InvalidRegistration(f"JWT certificate: {exc}") from None
+    common_name = certificates.subject_common_name(certificate)
+    if common_name is None or common_name.lower() != merchant_id.lower():
+        raise InvalidRegistration(
+            "The JWT certificate's subject CN must be the merchant id (the SDKs "
+            "look the certificate up by it)."
+        )
+    kid = certificates.subject_serial_number(certificate)
+    if not kid:
+        raise InvalidRegistration(
+            "The JWT certificate needs a subject serialNumber attribute: it is the kid."
+        )
+    return kid

@@ -1,0 +1,198 @@
+"""Use cases of payment instruments, standalone and customer-scoped."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from opentms.domain import ids
+from opentms.domain.card import PAN, BankAccount
+from opentms.domain.errors import (
+    DefaultInUse,
+    FieldError,
+    InvalidCombination,
+    MissingFields,
+    NotAvailable,
+    NotFound,
+    PreconditionFailed,
+    invalid_field,
+)
+from opentms.domain.ports import Clock, UnitOfWork
+from opentms.domain.resources import (
+    InstrumentIdentifier,
+    Page,
+    PaymentInstrument,
+    if_match_allows,
+    merge_attributes,
+)
+from opentms.services.instrument_identifiers import store_instrument
+from opentms.services.tenancy import Tenant, UnitOfWorkFactory
+
+
+@dataclass(frozen=True)
+class InstrumentIdentifierRef:
+    """How a request names the card of a payment instrument: the id of a
+    stored instrument identifier, or the card itself (stored or reused)."""
+
+    id: str | None = None
+    instrument: PAN | BankAccount | None = None
+    attributes: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class PaymentInstrumentView:
+    payment_instrument: PaymentInstrument
+    instrument_identifier: InstrumentIdentifier
+
+
+def with_instrument_identifiers(uow: UnitOfWork, page: Page) -> Page:
+    views = tuple(
+        PaymentInstrumentView(pi, uow.instrument_identifiers.get(pi.instrument_identifier_id))
+        for pi in page.items
+    )
+    return replace(page, items=views)
+
+
+class PaymentInstrumentService:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    def create(
+        self,
+        tenant: Tenant,
+        ref: InstrumentIdentifierRef,
+        attributes: Mapping[str, Any],
+        customer_id: str | None = None,
+        make_default: bool = False,
+    ) -> PaymentInstrumentView:
+        with self._uow(tenant.keys, False) as uow:
+            customer = uow.customers.get(customer_id) if customer_id else None
+            ii = self._resolve(uow, tenant, ref)
+            pi = PaymentInstrument(
+                id=ids.new_token_id(),
+                merchant_id=tenant.merchant_id,
+                instrument_identifier_id=ii.id,
+                attributes=dict(attributes),
+                created_at=self._clock.now(),
+                customer_id=customer_id,
+            )
+            uow.payment_instruments.add(pi)
+            if customer is not None and (
+                make_default or customer.default_payment_instrument_id is None
+            ):
+                uow.customers.update(
+                    replace(customer, default_payment_instrument_id=pi.id),
+                    customer.version,
+                )
+                pi = replace(pi, is_default=True)
+            uow.commit()
+        return PaymentInstrumentView(pi, ii)
+
+    def retrieve(
+        self, tenant: Tenant, pi_id: str, customer_id: str | None = None
+    ) -> PaymentInstrumentView:
+        with self._uow(tenant.keys, True) as uow:
+            pi = self._get(uow, pi_id, customer_id)
+            return PaymentInstrumentView(
+                pi, uow.instrument_identifiers.get(pi.instrument_identifier_id)
+            )
+
+    def update(
+        self,
+        tenant: Tenant,
+        pi_id: str,
+        ref: InstrumentIdentifierRef | None,
+        patch: Mapping[str, Any],
+        if_match: str | None,
+        customer_id: str | None = None,
+        make_default: bool = False,
+    ) -> PaymentInstrumentView:
+        with self._uow(tenant.keys, False) as uow:
+            current = self._get(uow, pi_id, customer_id)
+            if not if_match_allows(if_match, current.version):
+                raise PreconditionFailed()
+            ii_id = current.instrument_identifier_id
+            if ref is not None:
+                ii_id = self._resolve(uow, tenant, ref).id
+            updated = replace(
+                current,
+                instrument_identifier_id=ii_id,
+                attributes=merge_attributes(current.attributes, patch),
+                version=current.version + 1,
+            )
+            uow.payment_instruments.update(updated, current.version)
+            if make_default and current.customer_id and not current.is_default:
+                customer = uow.customers.get(current.customer_id)
+                uow.customers.update(
+                    replace(customer, default_payment_instrument_id=pi_id),
+                    customer.version,
+                )
+                updated = replace(updated, is_default=True)
+            ii = uow.instrument_identifiers.get(ii_id)
+            uow.commit()
+        return PaymentInstrumentView(updated, ii)
+
+    def delete(self, tenant: Tenant, pi_id: str, customer_id: str | None = None) -> None:
+        with self._uow(tenant.keys, False) as uow:
+            pi = self._get(uow, pi_id, customer_id)
+            if pi.customer_id is not None and pi.is_default:
+                customer = uow.customers.get(pi.customer_id)
+                if len(uow.payment_instruments.ids_for_customer(pi.customer_id)) > 1:
+                    raise DefaultInUse(
+                        "Action cannot be performed as the PaymentInstrument is the "
+                        "customers default"
+                    )
+                uow.customers.update(
+                    replace(customer, default_payment_instrument_id=None),
+                    customer.version,
+                )
+            uow.payment_instruments.remove(pi_id, self._clock.now())
+            uow.commit()
+
+    def list_for_customer(self, tenant: Tenant, customer_id: str, offset: int, limit: int) -> Page:
+        with self._uow(tenant.keys, True) as uow:
+            customer = uow.customers.get(customer_id)
+            page = uow.payment_instruments.list_for_customer(
+                customer_id, customer.default_payment_instrument_id, offset, limit
+            )
+            return with_instrument_identifiers(uow, page)
+
+    @staticmethod
+    def _get(uow: UnitOfWork, pi_id: str, customer_id: str | None) -> PaymentInstrument:
+        if customer_id is not None:
+            uow.customers.get(customer_id)
+        pi = uow.payment_instruments.get(pi_id)
+        if customer_id is not None and pi.customer_id != customer_id:
+            raise NotFound()
+        return pi
+
+    def _resolve(
+        self, uow: UnitOfWork, tenant: Tenant, ref: InstrumentIdentifierRef
+    ) -> InstrumentIdentifier:
+        if ref.id is not None and ref.instrument is not None:
+            raise InvalidCombination(
+                "Send either instrumentIdentifier.id or the card, not both.",
+                (
+                    FieldError("instrumentIdentifier.id"),
+                    FieldError("instrumentIdentifier.card"),
+                ),
+            )
+        if ref.id is not None:
+            try:
+                return uow.instrument_identifiers.get(ref.id)
+            except (NotFound, NotAvailable):
+                raise invalid_field(
+                    "instrumentIdentifier.id",
+                    f"Instrument identifier {ref.id} does not exist.",
+                ) from None
+        if ref.instrument is None:
+            raise MissingFields(
+                "A payment instrument needs instrumentIdentifier.id or a card number.",
+                (FieldError("instrumentIdentifier"),),
+            )
+        ii, _ = store_instrument(
+            uow, tenant, ref.instrument, ref.attributes or {}, self._clock.now()
+        )
+        return ii
