@@ -65,6 +65,7 @@ def public_key_pem(key: rsa.RSAPublicKey) -> bytes:
 
 def load_public_key_pem(pem: bytes) -> rsa.RSAPublicKey:
     """An RSA public key from a PEM public key or certificate."""
+    key: object
     try:
         if b"CERTIFICATE" in pem:
             key = x509.load_pem_x509_certificate(pem).public_key()

@@ -86,10 +86,17 @@ class UnitOfWork(Protocol):
     """One transaction over one merchant's data. Leaving the block without
     :meth:`commit` rolls everything back."""
 
-    instrument_identifiers: InstrumentIdentifierRepository
-    payment_instruments: PaymentInstrumentRepository
-    customers: CustomerRepository
-    shipping_addresses: ShippingAddressRepository
+    @property
+    def instrument_identifiers(self) -> InstrumentIdentifierRepository: ...
+
+    @property
+    def payment_instruments(self) -> PaymentInstrumentRepository: ...
+
+    @property
+    def customers(self) -> CustomerRepository: ...
+
+    @property
+    def shipping_addresses(self) -> ShippingAddressRepository: ...
 
     def __enter__(self) -> UnitOfWork: ...
 

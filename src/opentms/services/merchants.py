@@ -10,6 +10,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol, TypeVar
 
 from cryptography import x509
@@ -42,10 +43,10 @@ class MerchantStore(Protocol):
         record: MerchantRecord,
         profile: ProfileRecord,
         keys: list[KeyRecord],
-        now: object,
+        now: datetime,
     ) -> None: ...
 
-    def add_profile(self, profile: ProfileRecord, now: object) -> None: ...
+    def add_profile(self, profile: ProfileRecord, now: datetime) -> None: ...
 
     def find_merchant(self, merchant_id: str) -> MerchantRecord | None: ...
 
@@ -59,7 +60,7 @@ class MerchantStore(Protocol):
 
     def find_server_key(self, name: str) -> ServerKeyRecord | None: ...
 
-    def add_server_key(self, record: ServerKeyRecord, now: object) -> ServerKeyRecord: ...
+    def add_server_key(self, record: ServerKeyRecord, now: datetime) -> ServerKeyRecord: ...
 
 
 @dataclass(frozen=True)

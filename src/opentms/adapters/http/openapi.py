@@ -91,8 +91,8 @@ def openapi_document(operations: list[Operation]) -> dict[str, Any]:
         responses: dict[str, Any] = {str(op.status): {"description": "Success"}}
         for status in op.extra_statuses:
             responses[str(status)] = {"description": "Success"}
-        for status, text in ERROR_STATUSES.items():
-            responses[status] = {
+        for code, text in ERROR_STATUSES.items():
+            responses[code] = {
                 "description": text,
                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
             }

@@ -108,7 +108,7 @@ class _Scoped:
     def _list(self, where: Any, default_id: str | None, offset: int, limit: int) -> Page:
         """A page in creation order, the customer's default first."""
         total = self._count(where)
-        order = [self.table.c.created_at, self.table.c.id]
+        order: list[Any] = [self.table.c.created_at, self.table.c.id]
         if default_id is not None:
             order.insert(0, self.table.c.id != default_id)
         rows = self._conn.execute(

@@ -1,0 +1,89 @@
+"""Fixtures: one opentms (SQLite in a temporary directory) per test session,
+two merchants, and signed clients for each authentication mode."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+
+from opentms.adapters.http.app import create_app
+from opentms.bootstrap import Services, build_services
+from opentms.client import ASGIAppTransport
+from opentms.config import Settings
+from tests.support import Merchant
+
+AUTH_MODES = ["signature", "jwt", "hs256"]
+
+
+@pytest.fixture(autouse=True)
+def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No OPENTMS_* setting of the developer's shell leaks into a test."""
+    import os
+
+    for name in list(os.environ):
+        if name.startswith("OPENTMS_"):
+            monkeypatch.delenv(name)
+
+
+def make_settings(data_dir: Path, **overrides: object) -> Settings:
+    return Settings(data_dir=data_dir, **overrides)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("opentms")
+
+
+@pytest.fixture(scope="session")
+def services(data_dir: Path) -> Iterator[Services]:
+    built = build_services(make_settings(data_dir))
+    yield built
+    built.close()
+
+
+@pytest.fixture(scope="session")
+def app(services: Services) -> Starlette:
+    return create_app(services)
+
+
+@pytest.fixture(scope="session")
+def merchant(services: Services) -> Merchant:
+    return Merchant(services.merchants.register("merchant_a"))
+
+
+@pytest.fixture(scope="session")
+def other_merchant(services: Services) -> Merchant:
+    return Merchant(services.merchants.register("merchant_b"))
+
+
+def client_for(app: Starlette, merchant: Merchant, mode: str = "signature") -> httpx.Client:
+    """A client over the in-process app that signs as ``merchant``; server
+    errors come back as responses, never as raised exceptions."""
+    return httpx.Client(
+        transport=ASGIAppTransport(app), base_url="http://testserver", auth=merchant.auth(mode)
+    )
+
+
+@pytest.fixture
+def client(app: Starlette, merchant: Merchant) -> Iterator[httpx.Client]:
+    with client_for(app, merchant) as c:
+        yield c
+
+
+@pytest.fixture
+def other_client(app: Starlette, other_merchant: Merchant) -> Iterator[httpx.Client]:
+    with client_for(app, other_merchant) as c:
+        yield c
+
+
+@pytest.fixture(params=AUTH_MODES)
+def any_client(
+    request: pytest.FixtureRequest, app: Starlette, merchant: Merchant
+) -> Iterator[httpx.Client]:
+    """The same merchant signing with each authentication mode in turn."""
+    with client_for(app, merchant, request.param) as c:
+        yield c

@@ -1,0 +1,65 @@
+"""Test helpers shared by every test package: card numbers, merchants and
+signed clients over the in-process ASGI app."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
+
+from opentms.client import HTTPSignatureAuth, JWTAuth
+from opentms.domain.card import luhn_check_digit
+from opentms.services.merchants import Registration
+
+_random = random.Random(20261124)  # noqa: S311 - test data, not secrets
+
+
+def make_pan(prefix: str = "411111", length: int = 16) -> str:
+    """A random, Luhn-valid card number with ``prefix``."""
+    body = prefix + "".join(str(_random.randrange(10)) for _ in range(length - len(prefix) - 1))
+    return body + luhn_check_digit(body)
+
+
+@dataclass(frozen=True)
+class Merchant:
+    """A registered merchant and the ways to sign as it."""
+
+    registration: Registration
+
+    @property
+    def id(self) -> str:
+        return self.registration.merchant_id
+
+    def signature_auth(self) -> HTTPSignatureAuth:
+        r = self.registration
+        return HTTPSignatureAuth(r.merchant_id, r.key_id, r.shared_secret)
+
+    def jwt_auth(self) -> JWTAuth:
+        r = self.registration
+        assert r.p12 is not None
+        assert r.p12_password is not None
+        key, _, _ = pkcs12.load_key_and_certificates(r.p12, r.p12_password.encode())
+        assert isinstance(key, rsa.RSAPrivateKey)
+        return JWTAuth(r.merchant_id, r.jwt_kid, private_key=key)
+
+    def hs256_auth(self) -> JWTAuth:
+        r = self.registration
+        return JWTAuth(r.merchant_id, r.key_id, shared_secret=r.shared_secret)
+
+    def auth(self, mode: str) -> httpx.Auth:
+        return {
+            "signature": self.signature_auth,
+            "jwt": self.jwt_auth,
+            "hs256": self.hs256_auth,
+        }[mode]()
+
+
+def iter_files(root: Path) -> Iterator[Path]:
+    for path in root.rglob("*"):
+        if path.is_file():
+            yield path
