@@ -25,8 +25,20 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
     import os
 
     for name in list(os.environ):
-        if name.startswith("OPENTMS_"):
+        if name.startswith("OPENTMS_") and not name.startswith("OPENTMS_TEST_"):
             monkeypatch.delenv(name)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """The PostgreSQL server for ``postgres`` tests (OPENTMS_TEST_POSTGRES_URL);
+    such tests are skipped when it is not set."""
+    import os
+
+    url = os.environ.get("OPENTMS_TEST_POSTGRES_URL")
+    if not url:
+        pytest.skip("OPENTMS_TEST_POSTGRES_URL is not set")
+    return url
 
 
 def make_settings(data_dir: Path, **overrides: object) -> Settings:

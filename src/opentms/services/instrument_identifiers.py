@@ -18,7 +18,6 @@ from opentms.domain.errors import (
 from opentms.domain.ports import Clock, UnitOfWork
 from opentms.domain.resources import (
     InstrumentIdentifier,
-    Page,
     if_match_allows,
     merge_attributes,
 )
@@ -80,13 +79,6 @@ class InstrumentIdentifierService:
                 raise InstrumentIdentifierInUse(ii_id)
             uow.instrument_identifiers.remove(ii_id, self._clock.now())
             uow.commit()
-
-    def list_payment_instruments(
-        self, tenant: Tenant, ii_id: str, offset: int, limit: int
-    ) -> tuple[InstrumentIdentifier, Page]:
-        with self._uow(tenant.keys, True) as uow:
-            ii = uow.instrument_identifiers.get(ii_id)
-            return ii, uow.payment_instruments.list_for_instrument_identifier(ii_id, offset, limit)
 
 
 def store_instrument(

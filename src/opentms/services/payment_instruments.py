@@ -151,6 +151,14 @@ class PaymentInstrumentService:
             uow.payment_instruments.remove(pi_id, self._clock.now())
             uow.commit()
 
+    def list_for_instrument_identifier(
+        self, tenant: Tenant, ii_id: str, offset: int, limit: int
+    ) -> Page:
+        with self._uow(tenant.keys, True) as uow:
+            uow.instrument_identifiers.get(ii_id)
+            page = uow.payment_instruments.list_for_instrument_identifier(ii_id, offset, limit)
+            return with_instrument_identifiers(uow, page)
+
     def list_for_customer(self, tenant: Tenant, customer_id: str, offset: int, limit: int) -> Page:
         with self._uow(tenant.keys, True) as uow:
             customer = uow.customers.get(customer_id)

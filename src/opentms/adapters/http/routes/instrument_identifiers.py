@@ -61,7 +61,9 @@ def operations(services: Services, pipeline: Pipeline) -> list[Operation]:
         bin_lookup = call.flag("retrieveBinDetails")
         offset, limit = call.paging()
         ii_id = call.path("instrumentIdentifierId")
-        _, page = service.list_payment_instruments(call.tenant, ii_id, offset, limit)
+        page = services.payment_instruments.list_for_instrument_identifier(
+            call.tenant, ii_id, offset, limit
+        )
         body = render.page(
             f"{BASE}/{ii_id}/paymentinstruments",
             "paymentInstruments",

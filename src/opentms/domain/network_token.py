@@ -1,0 +1,116 @@
+"""Network tokens (tokenized cards): a card network's substitute number for a
+card, with its lifecycle and its application transaction counter (ATC)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from opentms.domain.card import PAN, Brand
+from opentms.domain.errors import Conflict
+
+
+class TokenState(StrEnum):
+    ACTIVE = "ACTIVE"
+    SUSPENDED = "SUSPENDED"  # may return to ACTIVE
+    DELETED = "DELETED"  # final
+    UNPROVISIONED = "UNPROVISIONED"  # provisioning failed, or a previous token
+
+
+class ProvisioningFailure(StrEnum):
+    """Why a network refused to provision (``tokenizedCard.reason``)."""
+
+    INVALID_REQUEST = "INVALID_REQUEST"
+    CARD_VERIFICATION_FAILED = "CARD_VERIFICATION_FAILED"
+    CARD_NOT_ELIGIBLE = "CARD_NOT_ELIGIBLE"
+    CARD_NOT_ALLOWED = "CARD_NOT_ALLOWED"
+    DECLINED = "DECLINED"
+    SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
+    SYSTEM_ERROR = "SYSTEM_ERROR"
+
+
+class TokenNetwork(StrEnum):
+    """The simulated token service providers; values are ``tokenizedCard.type``."""
+
+    VISA = "visa"
+    MASTERCARD = "mastercard"
+    AMEX = "americanexpress"
+    DISCOVER = "discover"
+
+    @classmethod
+    def for_brand(cls, brand: Brand) -> TokenNetwork | None:
+        return _BRAND_NETWORKS.get(brand)
+
+    @property
+    def brand(self) -> Brand:
+        return {v: k for k, v in _BRAND_NETWORKS.items()}[self]
+
+    @property
+    def provider(self) -> str:
+        """The card-art ``tokenProvider`` path segment."""
+        return {"visa": "vts", "mastercard": "mdes", "americanexpress": "amex", "discover": "dts"}[
+            self.value
+        ]
+
+
+_BRAND_NETWORKS = {
+    Brand.VISA: TokenNetwork.VISA,
+    Brand.MASTERCARD: TokenNetwork.MASTERCARD,
+    Brand.AMEX: TokenNetwork.AMEX,
+    Brand.DISCOVER: TokenNetwork.DISCOVER,
+}
+
+# Moves the issuer life-cycle simulation may make: SUSPENDED can come back,
+# DELETED is final (and so is a token that never provisioned).
+ALLOWED_MOVES: dict[TokenState, frozenset[TokenState]] = {
+    TokenState.ACTIVE: frozenset({TokenState.SUSPENDED, TokenState.DELETED}),
+    TokenState.SUSPENDED: frozenset({TokenState.ACTIVE, TokenState.DELETED}),
+    TokenState.DELETED: frozenset(),
+    TokenState.UNPROVISIONED: frozenset(),
+}
+
+
+@dataclass(frozen=True)
+class CardDetails:
+    """What the network knows of the card behind the token."""
+
+    suffix: str
+    expiration_month: str | None
+    expiration_year: str | None
+
+
+@dataclass(frozen=True)
+class NetworkToken:
+    id: str
+    merchant_id: str
+    instrument_identifier_id: str | None
+    network: TokenNetwork
+    state: TokenState
+    source: str
+    card: CardDetails
+    created_at: datetime
+    number: PAN | None = None
+    expiration_month: str | None = None
+    expiration_year: str | None = None
+    token_reference_id: str | None = None
+    enrollment_id: str | None = None
+    payment_account_reference: str | None = None
+    requestor_id: str | None = None
+    reason: ProvisioningFailure | None = None
+    master_key: bytes | None = field(default=None, repr=False)
+    card_art_revision: int = 0
+    atc: int = 0
+    version: int = 1
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+    def move_to(self, state: TokenState) -> TokenState:
+        """Check a life-cycle move; raise :class:`Conflict` if the networks
+        would refuse it."""
+        if state == self.state:
+            return state
+        if state not in ALLOWED_MOVES[self.state]:
+            raise Conflict(f"A {self.state.value} network token cannot become {state.value}.")
+        return state
