@@ -11,8 +11,8 @@ from opentms.adapters.http.errors import ERROR_RESPONSES
 from opentms.domain import errors
 
 
-def _subclasses(cls: type) -> set[type]:
-    found = set()
+def _subclasses(cls: type[errors.VaultError]) -> set[type[errors.VaultError]]:
+    found: set[type[errors.VaultError]] = set()
     for sub in cls.__subclasses__():
         found.add(sub)
         found |= _subclasses(sub)

@@ -65,6 +65,28 @@ from typing import ParamSpec, TypeVar
 from cryptography.utils import CryptographyDeprecationWarning
 from pyemv import ac, kd
 
+from opentms.domain.network_token import TokenNetwork as Network
+
+__all__ = [
+    "CryptogramFlag",
+    "InvalidCryptogram",
+    "Network",
+    "ParsedCryptogram",
+    "TransactionData",
+    "TransactionType",
+    "amount_minor_units",
+    "commerce_indicator",
+    "currency_numeric",
+    "derive_token_master_key",
+    "eci_for",
+    "generate_cryptogram",
+    "generate_dynamic_code",
+    "merchant_reference",
+    "parse_cryptogram",
+    "verify_cryptogram",
+    "verify_dynamic_code",
+]
+
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
 _TDES_WARNINGS = r"(TripleDES has been moved|Two-key TripleDES|Single-key TripleDES)"
@@ -72,15 +94,6 @@ _TDES_WARNINGS = r"(TripleDES has been moved|Two-key TripleDES|Single-key Triple
 
 class InvalidCryptogram(Exception):
     """A cryptogram or dynamic code that does not verify. Opaque on purpose."""
-
-
-class Network(StrEnum):
-    """A card network, by its TMS ``tokenizedCard.type`` name."""
-
-    VISA = "visa"
-    MASTERCARD = "mastercard"
-    AMEX = "americanexpress"
-    DISCOVER = "discover"
 
 
 class TransactionType(StrEnum):

@@ -88,10 +88,12 @@ class Authenticator:
             )
         key_id = params["keyid"]
         signed = params["headers"].lower().split()
+        # The retired parenthesised spelling names the same pseudo-header.
+        covered = {"request-target" if n == "(request-target)" else n for n in signed}
         required = list(_REQUIRED_SIGNED)
         if request.method in _BODY_METHODS:
             required.append("digest")
-        unsigned = [name for name in required if name not in signed]
+        unsigned = [name for name in required if name not in covered]
         if unsigned:
             raise _fail(
                 "unsigned_header",
@@ -112,7 +114,7 @@ class Authenticator:
                 f"keyid {key_id!r}.",
             )
         self._check_date(request.headers.get("date"))
-        if "digest" in signed:
+        if "digest" in covered:
             self._check_digest_header(request)
         lines = []
         for name in signed:
@@ -265,7 +267,10 @@ class Authenticator:
         if expires is not None:
             if not isinstance(expires, int | float) or isinstance(expires, bool):
                 raise _fail("malformed_token", "The JWT exp claim must be a number.")
-            late = self._clock.now().timestamp() - expires
+            try:
+                late = self._clock.now().timestamp() - float(expires)
+            except OverflowError:
+                raise _fail("malformed_token", "The JWT exp claim is out of range.") from None
             if late > self._skew:
                 raise _fail("expired_token", f"The JWT expired {late:.0f} s ago.")
         if not legacy:
@@ -275,7 +280,11 @@ class Authenticator:
 
     def _check_issued_at(self, iat: Any) -> None:
         if isinstance(iat, int | float) and not isinstance(iat, bool):
-            self._check_time(float(iat), "JWT iat")
+            try:
+                issued_at = float(iat)
+            except OverflowError:
+                raise _fail("malformed_token", "The JWT iat claim is out of range.") from None
+            self._check_time(issued_at, "JWT iat")
             return
         if isinstance(iat, str):
             try:

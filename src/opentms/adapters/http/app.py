@@ -24,6 +24,7 @@ from opentms.adapters.http.routes import customers, instrument_identifiers, paym
 from opentms.adapters.storage import migrate
 from opentms.bootstrap import Services
 from opentms.domain.errors import VaultError
+from opentms.observability import redact
 
 log = logging.getLogger("opentms.http")
 
@@ -66,7 +67,7 @@ class CorrelationMiddleware:
             log.info(
                 "%s %s %s %.1fms",
                 scope["method"],
-                scope["path"],
+                redact(scope["path"]),
                 status,
                 (time.perf_counter() - started) * 1000,
                 extra={"correlation_id": correlation.decode("latin-1")},
@@ -119,17 +120,21 @@ def create_app(services: Services) -> Starlette:
         exc = cast(HTTPException, error)
         if exc.status_code == 405:
             return errors.error_response(
-                405, "invalidRequest", f"{request.method} is not allowed on {request.url.path}."
+                405,
+                "invalidRequest",
+                f"{request.method} is not allowed on {redact(request.url.path)}.",
             )
         if exc.status_code == 404:
-            return errors.error_response(404, "notFound", f"No TMS resource at {request.url.path}.")
+            return errors.error_response(
+                404, "notFound", f"No TMS resource at {redact(request.url.path)}."
+            )
         return errors.error_response(exc.status_code, "invalidRequest", str(exc.detail))
 
     async def on_unexpected(request: Request, exc: Exception) -> Response:
         log.error(
             "unexpected error on %s %s: %s",
             request.method,
-            request.url.path,
+            redact(request.url.path),
             type(exc).__name__,
             exc_info=exc,
         )
@@ -141,6 +146,9 @@ def create_app(services: Services) -> Starlette:
         Exception: on_unexpected,
     }
     app = Starlette(routes=routes, exception_handlers=handlers)
+    # Never redirect: an SDK follows a redirect and re-sends a signature made
+    # for the original URL.
+    app.router.redirect_slashes = False
     app.add_middleware(CorrelationMiddleware)
     app.state.services = services
     return app
