@@ -9,11 +9,12 @@ from typing import Any
 
 from opentms.domain.card import luhn_valid, mask_number
 
-_CANDIDATE = re.compile(r"(?<![0-9])[0-9]{12,19}(?![0-9])")
+# Runs of digits glued to letters are parts of hexadecimal ids, not card numbers.
+_CANDIDATE = re.compile(r"(?<![0-9A-Za-z])[0-9]{12,19}(?![0-9A-Za-z])")
 
 
 def redact(text: str) -> str:
-    """Mask every Luhn-valid run of 12 to 19 digits."""
+    """Mask every Luhn-valid run of 12 to 19 digits not glued to letters."""
 
     def mask(match: re.Match[str]) -> str:
         digits = match.group(0)

@@ -91,7 +91,7 @@ def test_merchants_create_registers_given_material(runner: CliRunner, tmp_path: 
     [
         pytest.param(["bad id!"], "merchant id", id="bad-merchant-id"),
         pytest.param(["m1", "--shared-secret", "%%%"], "base64", id="secret-not-base64"),
-        pytest.param(["m1", "--shared-secret", "c2hvcnQ="], "16 bytes", id="secret-too-short"),
+        pytest.param(["m1", "--shared-secret", "c2hvcnQ="], "32 bytes", id="secret-too-short"),
     ],
 )
 def test_merchants_create_refuses_bad_input(

@@ -3,10 +3,9 @@ synchronous client (and tests) can talk to opentms without a server."""
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
 from typing import Any
 
-import anyio.from_thread
+import anyio
 import httpx
 
 __all__ = ["ASGIAppTransport"]
@@ -14,18 +13,15 @@ __all__ = ["ASGIAppTransport"]
 
 class ASGIAppTransport(httpx.BaseTransport):
     """``httpx.Client(transport=ASGIAppTransport(app))``: each request runs the
-    app on an event loop kept in a background thread until :meth:`close`."""
+    app to completion on a short-lived event loop in the calling thread, so
+    nothing is left running when the client is dropped. Application errors
+    come back as the app's own 500 response, as from a real server."""
 
     def __init__(self, app: Any) -> None:
         self._transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-        self._portal_context: AbstractContextManager[anyio.from_thread.BlockingPortal] | None = None
-        self._portal: anyio.from_thread.BlockingPortal | None = None
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        if self._portal is None:
-            self._portal_context = anyio.from_thread.start_blocking_portal()
-            self._portal = self._portal_context.__enter__()
-        return self._portal.call(self._handle, request)
+        return anyio.run(self._handle, request)
 
     async def _handle(self, request: httpx.Request) -> httpx.Response:
         response = await self._transport.handle_async_request(request)
@@ -37,8 +33,3 @@ class ASGIAppTransport(httpx.BaseTransport):
             extensions=response.extensions,
             request=request,
         )
-
-    def close(self) -> None:
-        if self._portal_context is not None:
-            self._portal_context.__exit__(None, None, None)
-            self._portal_context = self._portal = None

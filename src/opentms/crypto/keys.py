@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from typing import Self
 
 KEY_BYTES = 32
 
@@ -21,7 +22,7 @@ class SymmetricKey:
             raise ValueError("A key must be 32 bytes (256 bits).")
 
     @classmethod
-    def generate(cls) -> SymmetricKey:
+    def generate(cls) -> Self:
         return cls(secrets.token_bytes(KEY_BYTES))
 
     def reveal(self) -> bytes:

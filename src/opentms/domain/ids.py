@@ -30,12 +30,12 @@ def new_token_id() -> str:
 
 
 def is_token_id(value: str) -> bool:
-    return bool(_HEX32.match(value))
+    return bool(_HEX32.fullmatch(value))
 
 
 def is_instrument_identifier_id(value: str) -> bool:
-    return bool(_II.match(value))
+    return bool(_II.fullmatch(value))
 
 
 def is_profile_id(value: str) -> bool:
-    return bool(_PROFILE.match(value))
+    return bool(_PROFILE.fullmatch(value))

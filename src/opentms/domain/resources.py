@@ -93,8 +93,9 @@ def merge_attributes(current: JSON, patch: JSON) -> dict[str, Any]:
     for key, value in patch.items():
         if value is None:
             merged.pop(key, None)
-        elif isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
-            merged[key] = merge_attributes(merged[key], value)
+        elif isinstance(value, Mapping):
+            existing = merged.get(key)
+            merged[key] = merge_attributes(existing if isinstance(existing, Mapping) else {}, value)
         else:
             merged[key] = value
     return merged
@@ -107,14 +108,9 @@ def etag(version: int) -> str:
 
 def if_match_allows(if_match: str | None, version: int) -> bool:
     """RFC 9110 ``If-Match``: absent or ``*`` always matches, else one of the
-    listed entity tags must be the current one (weak tags compared weakly)."""
+    listed entity tags must be the current one. The comparison is strong, as
+    RFC 9110 §13.1.1 requires: a weak tag (``W/"3"``) never matches."""
     if if_match is None or if_match.strip() == "*":
         return True
     current = etag(version)
-    for candidate in if_match.split(","):
-        tag = candidate.strip()
-        if tag.startswith("W/"):
-            tag = tag[2:]
-        if tag == current:
-            return True
-    return False
+    return any(candidate.strip() == current for candidate in if_match.split(","))

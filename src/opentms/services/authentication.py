@@ -7,6 +7,7 @@ so that an integrator can fix the setup; no secret is ever echoed.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -145,7 +146,7 @@ class Authenticator:
             raise _fail("missing_header", "The Date header is required.")
         try:
             sent = parsedate_to_datetime(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             sent = None
         if sent is None or sent.tzinfo is None:
             raise _fail(
@@ -270,7 +271,9 @@ class Authenticator:
             try:
                 late = self._clock.now().timestamp() - float(expires)
             except OverflowError:
-                raise _fail("malformed_token", "The JWT exp claim is out of range.") from None
+                late = math.nan
+            if not math.isfinite(late):
+                raise _fail("malformed_token", "The JWT exp claim is out of range.")
             if late > self._skew:
                 raise _fail("expired_token", f"The JWT expired {late:.0f} s ago.")
         if not legacy:
@@ -283,13 +286,15 @@ class Authenticator:
             try:
                 issued_at = float(iat)
             except OverflowError:
-                raise _fail("malformed_token", "The JWT iat claim is out of range.") from None
+                issued_at = math.nan
+            if not math.isfinite(issued_at):
+                raise _fail("malformed_token", "The JWT iat claim is out of range.")
             self._check_time(issued_at, "JWT iat")
             return
         if isinstance(iat, str):
             try:
                 issued: datetime | None = parsedate_to_datetime(iat)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 issued = None
             if issued is not None and issued.tzinfo is not None:
                 self._check_time(issued.timestamp(), "JWT iat")

@@ -271,8 +271,9 @@ def _decode_secret(shared_secret: str) -> bytes:
         secret = base64.b64decode(shared_secret, validate=True)
     except (binascii.Error, ValueError):
         raise InvalidRegistration("The shared secret must be base64.") from None
-    if len(secret) < 16:
-        raise InvalidRegistration("The shared secret must decode to at least 16 bytes.")
+    # HS256 JWTs use the same secret, and need a key of at least 256 bits.
+    if len(secret) < 32:
+        raise InvalidRegistration("The shared secret must decode to at least 32 bytes.")
     return secret
 
 
