@@ -19,6 +19,7 @@ from opentms.services.customers import CustomerService, ShippingAddressService
 from opentms.services.instrument_identifiers import InstrumentIdentifierService
 from opentms.services.merchants import MerchantService
 from opentms.services.payment_instruments import PaymentInstrumentService
+from opentms.services.server_keys import ServerKeys
 from opentms.services.tenancy import SystemClock
 
 
@@ -53,7 +54,9 @@ def build_services(
         migrate.upgrade(engine)
     keyring = Keyring(load_or_create_master_keys(settings.resolved_master_key_file))
     uow = partial(_unit_of_work, engine)
-    merchants = MerchantService(SQLMerchantStore(engine), keyring, clock)
+    store = SQLMerchantStore(engine)
+    server_keys = ServerKeys(store, keyring, clock)
+    merchants = MerchantService(store, keyring, server_keys, clock)
     return Services(
         settings=settings,
         engine=engine,

@@ -46,5 +46,5 @@ class KeyRecord:
 @dataclass(frozen=True)
 class ServerKeyRecord:
     name: str
-    private_key_sealed: bytes
-    certificate_pem: str
+    secret_sealed: bytes
+    certificate_pem: str | None

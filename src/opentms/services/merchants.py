@@ -23,13 +23,12 @@ from opentms.domain.merchant import (
     KeyRecord,
     MerchantRecord,
     ProfileRecord,
-    ServerKeyRecord,
 )
 from opentms.domain.ports import Clock
+from opentms.services.server_keys import ServerKeys
 from opentms.services.tenancy import Profile, Tenant
 
 MERCHANT_ID = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
-REQUEST_MLE_KEY = "request_mle"
 _T = TypeVar("_T")
 
 
@@ -57,10 +56,6 @@ class MerchantStore(Protocol):
     def find_key(self, kind: KeyKind, key_id: str) -> KeyRecord | None: ...
 
     def keys_of(self, merchant_id: str, kind: KeyKind) -> list[KeyRecord]: ...
-
-    def find_server_key(self, name: str) -> ServerKeyRecord | None: ...
-
-    def add_server_key(self, record: ServerKeyRecord, now: datetime) -> ServerKeyRecord: ...
 
 
 @dataclass(frozen=True)
@@ -103,9 +98,12 @@ class _TTLCache:
 
 
 class MerchantService:
-    def __init__(self, store: MerchantStore, keyring: Keyring, clock: Clock) -> None:
+    def __init__(
+        self, store: MerchantStore, keyring: Keyring, server_keys: ServerKeys, clock: Clock
+    ) -> None:
         self._store = store
         self._keyring = keyring
+        self._server_keys = server_keys
         self._clock = clock
         self._cache = _TTLCache(30.0)
 
@@ -200,26 +198,8 @@ class MerchantService:
         return self._store.list_merchants()
 
     def request_mle_certificate(self) -> x509.Certificate:
-        """The certificate (CN ``CyberSource_SJC_US``) clients encrypt requests
-        to; its key pair is created on first use and kept sealed."""
-        record = self._store.find_server_key(REQUEST_MLE_KEY)
-        if record is None:
-            key = certificates.generate_rsa_key()
-            certificate = certificates.issue_certificate(
-                key, certificates.MLE_CERTIFICATE_CN, certificates.new_serial_number()
-            )
-            record = self._store.add_server_key(
-                ServerKeyRecord(
-                    REQUEST_MLE_KEY,
-                    self._keyring.seal(
-                        certificates.private_key_pem(key),
-                        f"server-key\x00{REQUEST_MLE_KEY}",
-                    ),
-                    certificates.certificate_pem(certificate).decode(),
-                ),
-                self._clock.now(),
-            )
-        return certificates.load_certificate_pem(record.certificate_pem.encode())
+        """The certificate clients encrypt requests to (CN ``CyberSource_SJC_US``)."""
+        return self._server_keys.request_mle()[1]
 
     # Authentication lookups (CredentialDirectory) --------------------------------
 

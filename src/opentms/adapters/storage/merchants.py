@@ -143,7 +143,7 @@ class SQLMerchantStore:
             row = conn.execute(select(server_keys).where(server_keys.c.name == name)).first()
         if row is None:
             return None
-        return ServerKeyRecord(row.name, row.private_key_sealed, row.certificate_pem)
+        return ServerKeyRecord(row.name, row.secret_sealed, row.certificate_pem)
 
     def add_server_key(self, record: ServerKeyRecord, now: datetime) -> ServerKeyRecord:
         """Insert, or return the record another process inserted first."""
@@ -152,7 +152,7 @@ class SQLMerchantStore:
                 conn.execute(
                     server_keys.insert().values(
                         name=record.name,
-                        private_key_sealed=record.private_key_sealed,
+                        secret_sealed=record.secret_sealed,
                         certificate_pem=record.certificate_pem,
                         created_at=now,
                     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -95,14 +96,15 @@ merchant_keys = Table(
     Column("created_at", TS, nullable=False),
 )
 
-# Keys of the server itself (e.g. the request-MLE key pair), sealed under the
-# master key.
+# Secrets of the server itself, sealed under the master key: the request-MLE
+# key pair (with its certificate), the simulated networks' issuer master keys
+# and the key of the network-wide card index.
 server_keys = Table(
     "server_keys",
     metadata,
     Column("name", String(64), primary_key=True),
-    Column("private_key_sealed", LargeBinary, nullable=False),
-    Column("certificate_pem", Text, nullable=False),
+    Column("secret_sealed", LargeBinary, nullable=False),
+    Column("certificate_pem", Text),
     Column("created_at", TS, nullable=False),
 )
 
@@ -113,6 +115,9 @@ instrument_identifiers = Table(
     Column("merchant_id", ForeignKey("merchants.id"), nullable=False),
     Column("kind", String(8), nullable=False),
     Column("fingerprint", LargeBinary(32)),
+    # HMAC of the card number under the network index key: the same for every
+    # merchant, so that no token number ever equals a stored card number.
+    Column("network_index", LargeBinary(32), index=True),
     Column("instrument_sealed", LargeBinary),
     Column("attributes_sealed", LargeBinary),
     Column("state", String(16), nullable=False),
@@ -170,4 +175,51 @@ shipping_addresses = Table(
     Column("updated_at", TS, nullable=False),
     Column("deleted_at", TS),
     Index(None, "customer_id", "deleted_at"),
+)
+
+
+# Network tokens (tokenized cards). The token number is sealed under the
+# merchant's data key and indexed under the network index key (the simulated
+# network finds tokens by number without any merchant key); the token's
+# master key is sealed under the master key. ``details`` holds the network's
+# public facts (references, PAR, card suffix and expiry, card art) as JSON.
+network_tokens = Table(
+    "network_tokens",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("merchant_id", ForeignKey("merchants.id"), nullable=False),
+    Column("instrument_identifier_id", ForeignKey("instrument_identifiers.id"), index=True),
+    Column("network", String(16), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("source", String(8), nullable=False),
+    Column("reason", String(32)),
+    Column("number_index", LargeBinary(32), unique=True),
+    Column("number_sealed", LargeBinary),
+    Column("master_key_sealed", LargeBinary),
+    Column("expiration_month", String(2)),
+    Column("expiration_year", String(4)),
+    Column("details", Text, nullable=False),
+    Column("atc", Integer, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("created_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+)
+
+# One row per credential issued (the token and its ATC: the primary key makes
+# an ATC impossible to issue twice). What it was bound to is kept so the
+# simulated network can tell a replay or an amount mismatch from a forgery;
+# the cryptogram itself is never stored.
+token_transactions = Table(
+    "token_transactions",
+    metadata,
+    Column("token_id", ForeignKey("network_tokens.id"), primary_key=True),
+    Column("atc", Integer, primary_key=True),
+    Column("credential", String(16), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("merchant_reference", LargeBinary(4), nullable=False),
+    Column("transaction_type", String(4), nullable=False),
+    Column("eci", String(2), nullable=False),
+    Column("issued_at", TS, nullable=False),
+    Column("used_at", TS),
 )

@@ -38,8 +38,8 @@ def upgrade() -> None:
     op.create_table(
         "server_keys",
         sa.Column("name", sa.String(length=64), nullable=False),
-        sa.Column("private_key_sealed", sa.LargeBinary(), nullable=False),
-        sa.Column("certificate_pem", sa.Text(), nullable=False),
+        sa.Column("secret_sealed", sa.LargeBinary(), nullable=False),
+        sa.Column("certificate_pem", sa.Text(), nullable=True),
         sa.Column(
             "created_at",
             opentms.adapters.storage.tables.UTCDateTime(timezone=True),

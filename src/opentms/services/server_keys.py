@@ -1,0 +1,82 @@
+"""The server's own secrets, created on first use and kept sealed under the
+master key: the request-MLE key pair and the simulated networks' keys."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from datetime import datetime
+from typing import Protocol
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from opentms.crypto import certificates
+from opentms.crypto.keyring import Keyring
+from opentms.domain.merchant import ServerKeyRecord
+from opentms.domain.ports import Clock
+
+REQUEST_MLE_KEY = "request_mle"
+
+
+class ServerKeyStore(Protocol):
+    def find_server_key(self, name: str) -> ServerKeyRecord | None: ...
+
+    def add_server_key(self, record: ServerKeyRecord, now: datetime) -> ServerKeyRecord:
+        """Insert, or return the record another process inserted first."""
+
+
+class ServerKeys:
+    def __init__(self, store: ServerKeyStore, keyring: Keyring, clock: Clock) -> None:
+        self._store = store
+        self._keyring = keyring
+        self._clock = clock
+        self._cache: dict[str, tuple[bytes, str | None]] = {}
+
+    def _get_or_create(
+        self, name: str, make: Callable[[], tuple[bytes, str | None]]
+    ) -> tuple[bytes, str | None]:
+        hit = self._cache.get(name)
+        if hit is not None:
+            return hit
+        record = self._store.find_server_key(name)
+        if record is None:
+            secret, certificate = make()
+            record = self._store.add_server_key(
+                ServerKeyRecord(
+                    name, self._keyring.seal(secret, f"server-key\x00{name}"), certificate
+                ),
+                self._clock.now(),
+            )
+        value = (
+            self._keyring.unseal(record.secret_sealed, f"server-key\x00{name}"),
+            record.certificate_pem,
+        )
+        self._cache[name] = value
+        return value
+
+    def secret(self, name: str, size: int) -> bytes:
+        """A random secret of ``size`` bytes named ``name``, the same in every process."""
+        secret, _ = self._get_or_create(name, lambda: (secrets.token_bytes(size), None))
+        return secret
+
+    def request_mle(self) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
+        """The key pair clients encrypt requests to (certificate CN
+        ``CyberSource_SJC_US``, the alias the SDKs look for)."""
+
+        def make() -> tuple[bytes, str | None]:
+            key = certificates.generate_rsa_key()
+            certificate = certificates.issue_certificate(
+                key, certificates.MLE_CERTIFICATE_CN, certificates.new_serial_number()
+            )
+            return (
+                certificates.private_key_pem(key),
+                certificates.certificate_pem(certificate).decode(),
+            )
+
+        pem, certificate_pem = self._get_or_create(REQUEST_MLE_KEY, make)
+        assert certificate_pem is not None  # noqa: S101 - created with a certificate
+        return (
+            certificates.load_private_key_pem(pem),
+            certificates.load_certificate_pem(certificate_pem.encode()),
+        )
