@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import partial
+from typing import cast
 
 from sqlalchemy import Engine
 
@@ -12,15 +13,16 @@ from opentms.adapters.storage import migrate
 from opentms.adapters.storage.database import SQLUnitOfWork, make_engine
 from opentms.adapters.storage.merchants import SQLMerchantStore
 from opentms.config import Settings
-from opentms.crypto.keyring import Keyring, MerchantKeys
-from opentms.domain.ports import Clock, UnitOfWork
+from opentms.crypto.keyring import Keyring
+from opentms.crypto.network_secrets import NetworkSecrets
+from opentms.domain.ports import Clock
 from opentms.services.authentication import Authenticator
 from opentms.services.customers import CustomerService, ShippingAddressService
 from opentms.services.instrument_identifiers import InstrumentIdentifierService
 from opentms.services.merchants import MerchantService
 from opentms.services.payment_instruments import PaymentInstrumentService
 from opentms.services.server_keys import ServerKeys
-from opentms.services.tenancy import SystemClock
+from opentms.services.tenancy import SystemClock, UnitOfWorkFactory
 
 
 @dataclass(frozen=True)
@@ -38,10 +40,6 @@ class Services:
         self.engine.dispose()
 
 
-def _unit_of_work(engine: Engine, keys: MerchantKeys, readonly: bool) -> UnitOfWork:
-    return SQLUnitOfWork(engine, keys, readonly)
-
-
 def build_services(
     settings: Settings, clock: Clock | None = None, upgrade: bool = True
 ) -> Services:
@@ -53,10 +51,11 @@ def build_services(
     if upgrade:
         migrate.upgrade(engine)
     keyring = Keyring(load_or_create_master_keys(settings.resolved_master_key_file))
-    uow = partial(_unit_of_work, engine)
     store = SQLMerchantStore(engine)
     server_keys = ServerKeys(store, keyring, clock)
     merchants = MerchantService(store, keyring, server_keys, clock)
+    secrets = NetworkSecrets(keyring, server_keys.secret("network_index", 32))
+    uow = cast(UnitOfWorkFactory, partial(SQLUnitOfWork, engine, secrets))
     return Services(
         settings=settings,
         engine=engine,

@@ -17,6 +17,7 @@ from opentms.adapters.storage.merchants import SQLMerchantStore
 from opentms.adapters.storage.tables import customers, instrument_identifiers, payment_instruments
 from opentms.crypto.keyring import Keyring, MerchantKeys
 from opentms.crypto.keys import MasterKey
+from opentms.crypto.network_secrets import NetworkSecrets
 from opentms.domain import ids
 from opentms.domain.card import PAN, BankAccount
 from opentms.domain.errors import DecryptionFailed, NotAvailable, NotFound, PreconditionFailed
@@ -44,7 +45,8 @@ class Vault:
     path: Path | None
 
     def uow(self, keys: MerchantKeys, readonly: bool = False) -> SQLUnitOfWork:
-        return SQLUnitOfWork(self.engine, keys, readonly)
+        secrets = NetworkSecrets(Keyring([MasterKey(bytes(32))]), bytes(range(32)))
+        return SQLUnitOfWork(self.engine, secrets, keys, readonly)
 
     def raw(self, table: Any, resource_id: str) -> Any:
         with self.engine.connect() as connection:

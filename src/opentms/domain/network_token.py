@@ -114,3 +114,40 @@ class NetworkToken:
         if state not in ALLOWED_MOVES[self.state]:
             raise Conflict(f"A {self.state.value} network token cannot become {state.value}.")
         return state
+
+
+class CredentialKind(StrEnum):
+    """What a payment-credentials call issued against an ATC."""
+
+    CRYPTOGRAM = "CRYPTOGRAM"
+    SECURITY_CODE = "SECURITY_CODE"
+    NETWORK_TOKEN = "NETWORK_TOKEN"  # noqa: S105 - a credential type, not a secret
+
+
+@dataclass(frozen=True)
+class TokenTransaction:
+    """One issued credential: the ATC it used and what it was bound to (never
+    the cryptogram or code itself)."""
+
+    token_id: str
+    atc: int
+    credential: CredentialKind
+    amount: int
+    currency: str
+    merchant_reference: bytes
+    transaction_type: str
+    eci: str
+    issued_at: datetime
+    used_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class NetworkView:
+    """A token as the card network sees it at authorisation."""
+
+    id: str
+    network: TokenNetwork
+    state: TokenState
+    expiration_month: str | None
+    expiration_year: str | None
+    master_key: bytes | None = field(default=None, repr=False)

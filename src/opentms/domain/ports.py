@@ -7,6 +7,12 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol
 
+from opentms.domain.network_token import (
+    CredentialKind,
+    NetworkToken,
+    NetworkView,
+    TokenTransaction,
+)
 from opentms.domain.resources import (
     Customer,
     InstrumentIdentifier,
@@ -82,6 +88,24 @@ class ShippingAddressRepository(Protocol):
     def remove_for_customer(self, customer_id: str, now: datetime) -> None: ...
 
 
+class NetworkTokenRepository(Protocol):
+    def add(self, token: NetworkToken) -> None: ...
+
+    def get(self, token_id: str) -> NetworkToken: ...
+
+    def current_for(self, ii_id: str) -> NetworkToken | None: ...
+
+    def update(self, token: NetworkToken, expected_version: int, now: datetime) -> None: ...
+
+    def next_atc(self, token_id: str) -> int:
+        """Increment the token's ATC atomically and return the new value."""
+
+    def record(self, transaction: TokenTransaction) -> None: ...
+
+    def number_taken(self, number: str) -> bool:
+        """Whether a number is any token's or any stored card's, all merchants."""
+
+
 class UnitOfWork(Protocol):
     """One transaction over one merchant's data. Leaving the block without
     :meth:`commit` rolls everything back."""
@@ -98,7 +122,41 @@ class UnitOfWork(Protocol):
     @property
     def shipping_addresses(self) -> ShippingAddressRepository: ...
 
+    @property
+    def network_tokens(self) -> NetworkTokenRepository: ...
+
     def __enter__(self) -> UnitOfWork: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    def commit(self) -> None: ...
+
+
+class NetworkDirectory(Protocol):
+    """The card network's view: tokens by number across merchants."""
+
+    def find_by_number(self, number: str) -> NetworkView | None: ...
+
+    def transaction(self, token_id: str, atc: int) -> TokenTransaction | None: ...
+
+    def recent(
+        self, token_id: str, credential: CredentialKind, count: int
+    ) -> Sequence[TokenTransaction]: ...
+
+    def mark_used(self, token_id: str, atc: int, now: datetime) -> bool:
+        """Record an authorisation; False if the ATC was already used."""
+
+
+class NetworkUnitOfWork(Protocol):
+    @property
+    def directory(self) -> NetworkDirectory: ...
+
+    def __enter__(self) -> NetworkUnitOfWork: ...
 
     def __exit__(
         self,

@@ -8,6 +8,10 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from opentms.adapters.storage.network_tokens import (
+    SQLNetworkDirectory,
+    SQLNetworkTokenRepository,
+)
 from opentms.adapters.storage.repositories import (
     SQLCustomerRepository,
     SQLInstrumentIdentifierRepository,
@@ -15,6 +19,7 @@ from opentms.adapters.storage.repositories import (
     SQLShippingAddressRepository,
 )
 from opentms.crypto.keyring import MerchantKeys
+from opentms.crypto.network_secrets import NetworkSecrets
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
@@ -56,8 +61,15 @@ def _begin_immediate(conn: Connection) -> None:
 class SQLUnitOfWork:
     """One transaction over one merchant's data; rolled back unless committed."""
 
-    def __init__(self, engine: Engine, keys: MerchantKeys, readonly: bool = False) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        secrets: NetworkSecrets,
+        keys: MerchantKeys,
+        readonly: bool = False,
+    ) -> None:
         self._engine = engine
+        self._secrets = secrets
         self._keys = keys
         self._readonly = readonly
 
@@ -66,10 +78,42 @@ class SQLUnitOfWork:
         if self._readonly:
             self._conn.execution_options(opentms_readonly=True)
         self._tx = self._conn.begin()
-        self.instrument_identifiers = SQLInstrumentIdentifierRepository(self._conn, self._keys)
+        self.instrument_identifiers = SQLInstrumentIdentifierRepository(
+            self._conn, self._keys, self._secrets
+        )
+        self.network_tokens = SQLNetworkTokenRepository(self._conn, self._keys, self._secrets)
         self.payment_instruments = SQLPaymentInstrumentRepository(self._conn, self._keys)
         self.customers = SQLCustomerRepository(self._conn, self._keys)
         self.shipping_addresses = SQLShippingAddressRepository(self._conn, self._keys)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if self._tx.is_active:
+                self._tx.rollback()
+        finally:
+            self._conn.close()
+
+    def commit(self) -> None:
+        self._tx.commit()
+
+
+class SQLNetworkUnitOfWork:
+    """One transaction as the card network: tokens by number, any merchant."""
+
+    def __init__(self, engine: Engine, secrets: NetworkSecrets) -> None:
+        self._engine = engine
+        self._secrets = secrets
+
+    def __enter__(self) -> SQLNetworkUnitOfWork:
+        self._conn = self._engine.connect()
+        self._tx = self._conn.begin()
+        self.directory = SQLNetworkDirectory(self._conn, self._secrets)
         return self
 
     def __exit__(

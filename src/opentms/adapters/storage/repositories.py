@@ -18,6 +18,7 @@ from opentms.adapters.storage.tables import (
     shipping_addresses,
 )
 from opentms.crypto.keyring import MerchantKeys
+from opentms.crypto.network_secrets import NetworkSecrets
 from opentms.domain.card import PAN, BankAccount
 from opentms.domain.errors import NotAvailable, NotFound, PreconditionFailed
 from opentms.domain.resources import (
@@ -128,6 +129,12 @@ class SQLInstrumentIdentifierRepository(_Scoped):
     table = instrument_identifiers
     label = "instrumentIdentifier"
 
+    def __init__(
+        self, conn: Connection, keys: MerchantKeys, secrets: NetworkSecrets | None = None
+    ) -> None:
+        super().__init__(conn, keys)
+        self._secrets = secrets
+
     def add(self, ii: InstrumentIdentifier) -> bool:
         kind = "card" if isinstance(ii.instrument, PAN) else "bank"
         # A savepoint keeps the surrounding transaction usable when the unique
@@ -140,6 +147,7 @@ class SQLInstrumentIdentifierRepository(_Scoped):
                         merchant_id=ii.merchant_id,
                         kind=kind,
                         fingerprint=ii.fingerprint,
+                        network_index=self._network_index(ii.instrument),
                         instrument_sealed=self._seal_instrument(ii.id, ii.instrument),
                         attributes_sealed=self._seal(ii.id, ii.attributes),
                         state=ii.state,
@@ -178,9 +186,15 @@ class SQLInstrumentIdentifierRepository(_Scoped):
             ii_id,
             now,
             fingerprint=None,
+            network_index=None,
             instrument_sealed=None,
             state="CLOSED",
         )
+
+    def _network_index(self, instrument: PAN | BankAccount) -> bytes | None:
+        if self._secrets is None or not isinstance(instrument, PAN):
+            return None
+        return self._secrets.index(instrument.reveal())
 
     def _seal_instrument(self, ii_id: str, instrument: PAN | BankAccount) -> bytes:
         if isinstance(instrument, PAN):

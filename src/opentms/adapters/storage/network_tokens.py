@@ -1,0 +1,286 @@
+"""Network tokens and the credentials issued against them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, Row, and_, exists, select, update
+
+from opentms.adapters.storage.tables import (
+    instrument_identifiers,
+    network_tokens,
+    token_transactions,
+)
+from opentms.crypto.keyring import MerchantKeys
+from opentms.crypto.network_secrets import NetworkSecrets
+from opentms.domain.card import PAN
+from opentms.domain.errors import NotFound, PreconditionFailed
+from opentms.domain.network_token import (
+    CardDetails,
+    CredentialKind,
+    NetworkToken,
+    NetworkView,
+    ProvisioningFailure,
+    TokenNetwork,
+    TokenState,
+    TokenTransaction,
+)
+
+_DETAIL_FIELDS = (
+    "token_reference_id",
+    "enrollment_id",
+    "payment_account_reference",
+    "requestor_id",
+    "card_art_revision",
+)
+
+
+def _details(token: NetworkToken) -> str:
+    details: dict[str, Any] = {name: getattr(token, name) for name in _DETAIL_FIELDS}
+    details["card"] = {
+        "suffix": token.card.suffix,
+        "expirationMonth": token.card.expiration_month,
+        "expirationYear": token.card.expiration_year,
+    }
+    details["metadata"] = dict(token.metadata)
+    return orjson.dumps(details).decode()
+
+
+def _transaction(row: Row[Any]) -> TokenTransaction:
+    return TokenTransaction(
+        token_id=row.token_id,
+        atc=row.atc,
+        credential=CredentialKind(row.credential),
+        amount=row.amount,
+        currency=row.currency,
+        merchant_reference=row.merchant_reference,
+        transaction_type=row.transaction_type,
+        eci=row.eci,
+        issued_at=row.issued_at,
+        used_at=row.used_at,
+    )
+
+
+class SQLNetworkTokenRepository:
+    """A merchant's network tokens (what TMS shows that merchant)."""
+
+    def __init__(self, conn: Connection, keys: MerchantKeys, secrets: NetworkSecrets) -> None:
+        self._conn = conn
+        self._keys = keys
+        self._secrets = secrets
+
+    def add(self, token: NetworkToken) -> None:
+        number = token.number.reveal() if token.number else None
+        self._conn.execute(
+            network_tokens.insert().values(
+                id=token.id,
+                merchant_id=token.merchant_id,
+                instrument_identifier_id=token.instrument_identifier_id,
+                network=token.network.value,
+                state=token.state.value,
+                source=token.source,
+                reason=token.reason.value if token.reason else None,
+                number_index=self._secrets.index(number) if number else None,
+                number_sealed=(
+                    self._keys.seal(number.encode(), f"networkToken:{token.id}") if number else None
+                ),
+                master_key_sealed=(
+                    self._secrets.seal_token_key(token.id, token.master_key)
+                    if token.master_key
+                    else None
+                ),
+                expiration_month=token.expiration_month,
+                expiration_year=token.expiration_year,
+                details=_details(token),
+                atc=token.atc,
+                version=token.version,
+                created_at=token.created_at,
+                updated_at=token.created_at,
+            )
+        )
+
+    def number_taken(self, number: str) -> bool:
+        """Whether ``number`` is any token's or any stored card's (all merchants)."""
+        index = self._secrets.index(number)
+        query = select(
+            exists().where(network_tokens.c.number_index == index)
+            | exists().where(instrument_identifiers.c.network_index == index)
+        )
+        return bool(self._conn.execute(query).scalar())
+
+    def get(self, token_id: str) -> NetworkToken:
+        row = self._conn.execute(
+            select(network_tokens).where(
+                network_tokens.c.id == token_id,
+                network_tokens.c.merchant_id == self._keys.merchant_id,
+            )
+        ).first()
+        if row is None:
+            raise NotFound()
+        return self._to_domain(row)
+
+    def current_for(self, ii_id: str) -> NetworkToken | None:
+        """The newest token of an instrument identifier, whatever its state."""
+        row = self._conn.execute(
+            select(network_tokens)
+            .where(
+                network_tokens.c.instrument_identifier_id == ii_id,
+                network_tokens.c.merchant_id == self._keys.merchant_id,
+            )
+            .order_by(network_tokens.c.created_at.desc(), network_tokens.c.id.desc())
+            .limit(1)
+        ).first()
+        return None if row is None else self._to_domain(row)
+
+    def update(self, token: NetworkToken, expected_version: int, now: datetime) -> None:
+        result = self._conn.execute(
+            update(network_tokens)
+            .where(
+                network_tokens.c.id == token.id,
+                network_tokens.c.merchant_id == self._keys.merchant_id,
+                network_tokens.c.version == expected_version,
+            )
+            .values(
+                state=token.state.value,
+                expiration_month=token.expiration_month,
+                expiration_year=token.expiration_year,
+                details=_details(token),
+                version=network_tokens.c.version + 1,
+                updated_at=now,
+            )
+        )
+        if result.rowcount != 1:
+            raise PreconditionFailed()
+
+    def next_atc(self, token_id: str) -> int:
+        """Increment the token's ATC in the database and return the new value.
+        One UPDATE ... RETURNING: two concurrent calls never see the same ATC."""
+        atc = self._conn.execute(
+            update(network_tokens)
+            .where(
+                network_tokens.c.id == token_id,
+                network_tokens.c.merchant_id == self._keys.merchant_id,
+            )
+            .values(atc=network_tokens.c.atc + 1)
+            .returning(network_tokens.c.atc)
+        ).scalar_one()
+        return int(atc)
+
+    def record(self, transaction: TokenTransaction) -> None:
+        self._conn.execute(
+            token_transactions.insert().values(
+                token_id=transaction.token_id,
+                atc=transaction.atc,
+                credential=transaction.credential.value,
+                amount=transaction.amount,
+                currency=transaction.currency,
+                merchant_reference=transaction.merchant_reference,
+                transaction_type=transaction.transaction_type,
+                eci=transaction.eci,
+                issued_at=transaction.issued_at,
+            )
+        )
+
+    def _to_domain(self, row: Row[Any]) -> NetworkToken:
+        details = orjson.loads(row.details)
+        card = details["card"]
+        number = (
+            PAN(self._keys.unseal(row.number_sealed, f"networkToken:{row.id}").decode())
+            if row.number_sealed
+            else None
+        )
+        return NetworkToken(
+            id=row.id,
+            merchant_id=row.merchant_id,
+            instrument_identifier_id=row.instrument_identifier_id,
+            network=TokenNetwork(row.network),
+            state=TokenState(row.state),
+            source=row.source,
+            card=CardDetails(card["suffix"], card["expirationMonth"], card["expirationYear"]),
+            created_at=row.created_at,
+            number=number,
+            expiration_month=row.expiration_month,
+            expiration_year=row.expiration_year,
+            reason=ProvisioningFailure(row.reason) if row.reason else None,
+            master_key=(
+                self._secrets.open_token_key(row.id, row.master_key_sealed)
+                if row.master_key_sealed
+                else None
+            ),
+            atc=row.atc,
+            version=row.version,
+            metadata=details["metadata"],
+            **{name: details[name] for name in _DETAIL_FIELDS},
+        )
+
+
+class SQLNetworkDirectory:
+    """What a card network sees: tokens found by number, across merchants,
+    and the credentials issued against them."""
+
+    def __init__(self, conn: Connection, secrets: NetworkSecrets) -> None:
+        self._conn = conn
+        self._secrets = secrets
+
+    def find_by_number(self, number: str) -> NetworkView | None:
+        row = self._conn.execute(
+            select(network_tokens).where(
+                network_tokens.c.number_index == self._secrets.index(number)
+            )
+        ).first()
+        if row is None:
+            return None
+        key = (
+            self._secrets.open_token_key(row.id, row.master_key_sealed)
+            if row.master_key_sealed
+            else None
+        )
+        return NetworkView(
+            row.id,
+            TokenNetwork(row.network),
+            TokenState(row.state),
+            row.expiration_month,
+            row.expiration_year,
+            key,
+        )
+
+    def transaction(self, token_id: str, atc: int) -> TokenTransaction | None:
+        row = self._conn.execute(
+            select(token_transactions).where(
+                token_transactions.c.token_id == token_id, token_transactions.c.atc == atc
+            )
+        ).first()
+        return None if row is None else _transaction(row)
+
+    def recent(
+        self, token_id: str, credential: CredentialKind, count: int
+    ) -> Sequence[TokenTransaction]:
+        rows = self._conn.execute(
+            select(token_transactions)
+            .where(
+                token_transactions.c.token_id == token_id,
+                token_transactions.c.credential == credential.value,
+            )
+            .order_by(token_transactions.c.atc.desc())
+            .limit(count)
+        ).all()
+        return [_transaction(row) for row in rows]
+
+    def mark_used(self, token_id: str, atc: int, now: datetime) -> bool:
+        """Record an authorisation against the ATC; False if it was already used
+        (the database decides, so a cryptogram is accepted once)."""
+        result = self._conn.execute(
+            update(token_transactions)
+            .where(
+                and_(
+                    token_transactions.c.token_id == token_id,
+                    token_transactions.c.atc == atc,
+                    token_transactions.c.used_at.is_(None),
+                )
+            )
+            .values(used_at=now)
+        )
+        return result.rowcount == 1
