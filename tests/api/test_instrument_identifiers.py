@@ -54,6 +54,16 @@ def test_create_returns_201_with_the_masked_card_and_links(
     body = json_of(response, 201)
     ii_id = body["id"]
     assert re.fullmatch(r"[0-9]{12,32}", ii_id)
+    # The default profile provisions a network token for the new card.
+    token = body.pop("tokenizedCard")
+    assert token["state"] == "ACTIVE"
+    assert token["type"] == "visa"
+    assert token["card"] == {"suffix": pan[-4:], "expirationMonth": "12", "expirationYear": "2031"}
+    assert token["number"].startswith("489537")
+    assert pan not in token["number"]
+    token_link = body["_links"].pop("tokenized-cards")
+    assert token_link["href"].startswith("/tms/v2/tokenized-cards/")
+    assert body.pop("issuer")["paymentAccountReference"].startswith("V001")
     assert body == {
         "_links": {
             "self": {"href": f"{II}/{ii_id}"},

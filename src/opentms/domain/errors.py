@@ -20,6 +20,7 @@
     │   └── UnsupportedModification    unsupportedPaymentMethodModification
     ├── PayloadTooLarge                invalidFields       400 (the body is over the limit)
     ├── Forbidden                      forbidden           403
+    │   └── Declined                   declined            403 (a network refused)
     ├── AuthenticationFailed           401, says which check failed
     └── DecryptionFailed               500, opaque: one class for every unseal failure
 
@@ -133,6 +134,13 @@ class PayloadTooLarge(InvalidRequest):
 
 class Forbidden(VaultError):
     def __init__(self, message: str = "Request not permitted") -> None:
+        super().__init__(message)
+
+
+class Declined(Forbidden):
+    """A card network refused (e.g. to provision a token)."""
+
+    def __init__(self, message: str) -> None:
         super().__init__(message)
 
 

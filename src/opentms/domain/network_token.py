@@ -151,3 +151,27 @@ class NetworkView:
     expiration_month: str | None
     expiration_year: str | None
     master_key: bytes | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class ProvisioningRequest:
+    pan: PAN
+    card_expiration_month: str | None
+    card_expiration_year: str | None
+    merchant_id: str
+    now: datetime
+
+
+@dataclass(frozen=True)
+class ProvisionedToken:
+    """What a token service provider answers when it provisions."""
+
+    number: PAN
+    expiration_month: str
+    expiration_year: str
+    token_reference_id: str
+    enrollment_id: str
+    payment_account_reference: str
+    requestor_id: str
+    master_key: bytes = field(repr=False)
+    metadata: Mapping[str, Any] = field(default_factory=dict)

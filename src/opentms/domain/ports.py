@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol
@@ -11,6 +11,10 @@ from opentms.domain.network_token import (
     CredentialKind,
     NetworkToken,
     NetworkView,
+    ProvisionedToken,
+    ProvisioningFailure,
+    ProvisioningRequest,
+    TokenNetwork,
     TokenTransaction,
 )
 from opentms.domain.resources import (
@@ -135,6 +139,21 @@ class UnitOfWork(Protocol):
     ) -> None: ...
 
     def commit(self) -> None: ...
+
+
+class TokenProvider(Protocol):
+    """A card network's token service (VTS, MDES, ...), real or simulated."""
+
+    @property
+    def network(self) -> TokenNetwork: ...
+
+    def provision(
+        self, request: ProvisioningRequest, taken: Callable[[str], bool]
+    ) -> ProvisionedToken | ProvisioningFailure:
+        """A token for the card, or why not; ``taken`` says whether a number is in use."""
+
+    def card_art(self, token: NetworkToken) -> bytes:
+        """The combined card art image (PNG) of a token."""
 
 
 class NetworkDirectory(Protocol):

@@ -50,6 +50,14 @@ class SignedRequest:
     body: bytes
 
 
+@dataclass(frozen=True)
+class Principal:
+    """Who signed a request, and what the signature asked of the response."""
+
+    merchant_id: str
+    response_mle_kid: str | None = None
+
+
 def _fail(reason: str, message: str) -> AuthenticationFailed:
     return AuthenticationFailed(reason, message)
 
@@ -60,8 +68,8 @@ class Authenticator:
         self._clock = clock
         self._skew = skew_seconds
 
-    def authenticate(self, request: SignedRequest) -> str:
-        """The id of the merchant that signed ``request``."""
+    def authenticate(self, request: SignedRequest) -> Principal:
+        """The merchant that signed ``request``."""
         authorization = request.headers.get("authorization")
         if authorization is not None:
             scheme, _, token = authorization.partition(" ")
@@ -72,7 +80,7 @@ class Authenticator:
                 )
             return self._jwt(request, token.strip())
         if "signature" in request.headers:
-            return self._http_signature(request)
+            return Principal(self._http_signature(request))
         raise _fail(
             "missing_credentials",
             "Send a Signature header (HTTP Signature) or Authorization: Bearer <JWT>.",
@@ -182,7 +190,7 @@ class Authenticator:
 
     # JWT ---------------------------------------------------------------------
 
-    def _jwt(self, request: SignedRequest, token: str) -> str:
+    def _jwt(self, request: SignedRequest, token: str) -> Principal:
         try:
             header, claims = jws.unverified_parts(token)
         except jws.MalformedToken:
@@ -225,7 +233,8 @@ class Authenticator:
                 "The JWT signature does not verify with the key registered for it.",
             ) from None
         self._check_claims(request, claims, merchant_id, legacy, header)
-        return merchant_id
+        kid = claims.get("v-c-response-mle-kid")
+        return Principal(merchant_id, kid if isinstance(kid, str) and kid else None)
 
     def _legacy_certificate(self, header: Mapping[str, Any]) -> tuple[str, bytes]:
         merchant_id = header.get("v-c-merchant-id")

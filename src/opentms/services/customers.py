@@ -22,7 +22,7 @@ from opentms.domain.resources import (
     if_match_allows,
     merge_attributes,
 )
-from opentms.services.payment_instruments import PaymentInstrumentView
+from opentms.services.payment_instruments import PaymentInstrumentView, pi_view
 from opentms.services.tenancy import Tenant, UnitOfWorkFactory
 
 
@@ -114,9 +114,7 @@ class CustomerService:
         default_pi = None
         if customer.default_payment_instrument_id:
             pi = uow.payment_instruments.get(customer.default_payment_instrument_id)
-            default_pi = PaymentInstrumentView(
-                pi, uow.instrument_identifiers.get(pi.instrument_identifier_id)
-            )
+            default_pi = pi_view(uow, pi)
         default_address = None
         if customer.default_shipping_address_id:
             default_address = uow.shipping_addresses.get(customer.default_shipping_address_id)

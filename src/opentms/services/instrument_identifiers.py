@@ -1,10 +1,10 @@
 """Use cases of instrument identifiers: one token per card (or bank account)
-and merchant."""
+and merchant, with the network token provisioned for it."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from dataclasses import dataclass
 from typing import Any
 
 from opentms.domain import ids
@@ -14,22 +14,97 @@ from opentms.domain.errors import (
     InstrumentIdentifierInUse,
     PreconditionFailed,
     UnsupportedModification,
+    invalid_field,
 )
+from opentms.domain.network_token import NetworkToken, TokenState
 from opentms.domain.ports import Clock, UnitOfWork
 from opentms.domain.resources import (
     InstrumentIdentifier,
     if_match_allows,
     merge_attributes,
 )
+from opentms.services.provisioning import Provisioner
 from opentms.services.tenancy import Tenant, UnitOfWorkFactory
 
 # The only parts of an instrument identifier a PATCH may change.
 PATCHABLE = frozenset({"processingInformation", "tokenProvisioningInformation"})
 
 
+@dataclass(frozen=True)
+class CardExpiry:
+    """The expiry sent with a card: passed to the network, never stored on the II."""
+
+    month: str | None = None
+    year: str | None = None
+
+
+@dataclass(frozen=True)
+class InstrumentIdentifierView:
+    instrument_identifier: InstrumentIdentifier
+    token: NetworkToken | None
+
+
+def ii_view(uow: UnitOfWork, ii: InstrumentIdentifier) -> InstrumentIdentifierView:
+    return InstrumentIdentifierView(ii, uow.network_tokens.current_for(ii.id))
+
+
+class InstrumentStore:
+    """Stores a card once per merchant, provisioning its network token when the
+    profile asks for it."""
+
+    def __init__(self, provisioner: Provisioner, clock: Clock) -> None:
+        self._provisioner = provisioner
+        self._clock = clock
+
+    def store(
+        self,
+        uow: UnitOfWork,
+        tenant: Tenant,
+        instrument: PAN | BankAccount,
+        attributes: Mapping[str, Any],
+        expiry: CardExpiry,
+    ) -> tuple[InstrumentIdentifier, bool]:
+        """The merchant's instrument identifier for this card, and whether it is new."""
+        if isinstance(instrument, PAN):
+            fingerprint = tenant.keys.fingerprint("card", instrument.reveal())
+        else:
+            fingerprint = tenant.keys.fingerprint(
+                "bank", f"{instrument.routing_number}:{instrument.reveal()}"
+            )
+        existing = uow.instrument_identifiers.find_by_fingerprint(fingerprint)
+        if existing is not None:
+            return existing, False
+        ii = InstrumentIdentifier(
+            id=ids.new_instrument_identifier_id(),
+            merchant_id=tenant.merchant_id,
+            fingerprint=fingerprint,
+            instrument=instrument,
+            attributes=dict(attributes),
+            created_at=self._clock.now(),
+        )
+        if not uow.instrument_identifiers.add(ii):
+            # Another request stored the same card between our read and our
+            # insert; the unique index decided, so answer with its token.
+            winner = uow.instrument_identifiers.find_by_fingerprint(fingerprint)
+            if winner is None:  # pragma: no cover - the unique index guarantees a row
+                raise RuntimeError("instrument identifier vanished during creation")
+            return winner, False
+        if isinstance(instrument, PAN) and tenant.profile.network_tokens_enabled:
+            self._provisioner.provision(uow, tenant, instrument, expiry.month, expiry.year, ii.id)
+        return ii, True
+
+
 class InstrumentIdentifierService:
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        store: InstrumentStore,
+        provisioner: Provisioner,
+        clock: Clock,
+    ) -> None:
         self._uow = uow
+        self._store = store
+        self._provisioner = provisioner
         self._clock = clock
 
     def create(
@@ -37,16 +112,18 @@ class InstrumentIdentifierService:
         tenant: Tenant,
         instrument: PAN | BankAccount,
         attributes: Mapping[str, Any],
-    ) -> tuple[InstrumentIdentifier, bool]:
-        """Store a card; ``(ii, False)`` when the merchant already stored it."""
+        expiry: CardExpiry,
+    ) -> tuple[InstrumentIdentifierView, bool]:
+        """Store a card; ``created`` is False when the merchant already stored it."""
         with self._uow(tenant.keys, False) as uow:
-            ii, created = store_instrument(uow, tenant, instrument, attributes, self._clock.now())
+            ii, created = self._store.store(uow, tenant, instrument, attributes, expiry)
+            view = ii_view(uow, ii)
             uow.commit()
-        return ii, created
+        return view, created
 
-    def retrieve(self, tenant: Tenant, ii_id: str) -> InstrumentIdentifier:
+    def retrieve(self, tenant: Tenant, ii_id: str) -> InstrumentIdentifierView:
         with self._uow(tenant.keys, True) as uow:
-            return uow.instrument_identifiers.get(ii_id)
+            return ii_view(uow, uow.instrument_identifiers.get(ii_id))
 
     def update(
         self,
@@ -55,7 +132,7 @@ class InstrumentIdentifierService:
         patch: Mapping[str, Any],
         if_match: str | None,
         instrument_sent: bool,
-    ) -> InstrumentIdentifier:
+    ) -> InstrumentIdentifierView:
         if instrument_sent:
             raise UnsupportedModification(
                 "The card or bank account number of an instrument identifier cannot "
@@ -69,8 +146,9 @@ class InstrumentIdentifierService:
                 raise PreconditionFailed()
             updated = current.with_attributes(merge_attributes(current.attributes, changes))
             uow.instrument_identifiers.update(updated, current.version)
+            view = ii_view(uow, updated)
             uow.commit()
-        return updated
+        return view
 
     def delete(self, tenant: Tenant, ii_id: str) -> None:
         with self._uow(tenant.keys, False) as uow:
@@ -80,37 +158,18 @@ class InstrumentIdentifierService:
             uow.instrument_identifiers.remove(ii_id, self._clock.now())
             uow.commit()
 
-
-def store_instrument(
-    uow: UnitOfWork,
-    tenant: Tenant,
-    instrument: PAN | BankAccount,
-    attributes: Mapping[str, Any],
-    now: datetime,
-) -> tuple[InstrumentIdentifier, bool]:
-    """The merchant's instrument identifier for this card, and whether it is new."""
-    if isinstance(instrument, PAN):
-        fingerprint = tenant.keys.fingerprint("card", instrument.reveal())
-    else:
-        fingerprint = tenant.keys.fingerprint(
-            "bank", f"{instrument.routing_number}:{instrument.reveal()}"
-        )
-    existing = uow.instrument_identifiers.find_by_fingerprint(fingerprint)
-    if existing is not None:
-        return existing, False
-    ii = InstrumentIdentifier(
-        id=ids.new_instrument_identifier_id(),
-        merchant_id=tenant.merchant_id,
-        fingerprint=fingerprint,
-        instrument=instrument,
-        attributes=dict(attributes),
-        created_at=now,
-    )
-    if uow.instrument_identifiers.add(ii):
-        return ii, True
-    # Another request stored the same card between our read and our insert;
-    # the unique index decided, so answer with its token.
-    winner = uow.instrument_identifiers.find_by_fingerprint(fingerprint)
-    if winner is None:  # pragma: no cover - the unique index guarantees a row
-        raise RuntimeError("instrument identifier vanished during creation")
-    return winner, False
+    def enroll(self, tenant: Tenant, ii_id: str, expiry: CardExpiry) -> bool:
+        """Ask the network for a token; False when the card already has a live
+        one (TMS answers 204), True when a provisioning was submitted (202)."""
+        with self._uow(tenant.keys, False) as uow:
+            ii = uow.instrument_identifiers.get(ii_id)
+            if not isinstance(ii.instrument, PAN):
+                raise invalid_field("type", "Only cards can be enrolled for a network token.")
+            current = uow.network_tokens.current_for(ii_id)
+            if current is not None and current.state in (TokenState.ACTIVE, TokenState.SUSPENDED):
+                return False
+            self._provisioner.provision(
+                uow, tenant, ii.instrument, expiry.month, expiry.year, ii_id
+            )
+            uow.commit()
+        return True

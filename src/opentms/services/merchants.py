@@ -17,7 +17,7 @@ from cryptography import x509
 
 from opentms.crypto import certificates
 from opentms.crypto.keyring import Keyring
-from opentms.domain.errors import ProfileNotFound
+from opentms.domain.errors import Forbidden, ProfileNotFound
 from opentms.domain.merchant import (
     KeyKind,
     KeyRecord,
@@ -223,6 +223,27 @@ class MerchantService:
     def jwt_certificates_of(self, merchant_id: str) -> list[bytes]:
         records = self._store.keys_of(merchant_id, KeyKind.JWT_CERTIFICATE)
         return [record.material for record in records]
+
+    def credentials_key(self, merchant_id: str) -> tuple[str, bytes]:
+        """``(kid, PEM public key)`` the merchant's payment credentials are encrypted to."""
+
+        def load() -> tuple[str, bytes] | None:
+            records = self._store.keys_of(merchant_id, KeyKind.PAYMENT_CREDENTIALS)
+            return (records[0].key_id, records[0].material) if records else None
+
+        found = self._cache.get(("credentials", merchant_id), load)
+        if found is None:
+            raise Forbidden("The merchant has no payment-credentials encryption key registered.")
+        return found
+
+    def response_key(self, merchant_id: str, kid: str) -> bytes | None:
+        """The merchant's public key (or certificate) registered under ``kid``,
+        to encrypt responses to when a JWT asks for response MLE."""
+        for kind in (KeyKind.PAYMENT_CREDENTIALS, KeyKind.JWT_CERTIFICATE):
+            record = self._store.find_key(kind, kid)
+            if record is not None and record.merchant_id == merchant_id:
+                return record.material
+        return None
 
     # Tenancy ----------------------------------------------------------------------
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from opentms.domain import ids
@@ -26,7 +26,12 @@ from opentms.domain.resources import (
     if_match_allows,
     merge_attributes,
 )
-from opentms.services.instrument_identifiers import store_instrument
+from opentms.services.instrument_identifiers import (
+    CardExpiry,
+    InstrumentIdentifierView,
+    InstrumentStore,
+    ii_view,
+)
 from opentms.services.tenancy import Tenant, UnitOfWorkFactory
 
 
@@ -38,25 +43,28 @@ class InstrumentIdentifierRef:
     id: str | None = None
     instrument: PAN | BankAccount | None = None
     attributes: Mapping[str, Any] | None = None
+    expiry: CardExpiry = field(default_factory=CardExpiry)
 
 
 @dataclass(frozen=True)
 class PaymentInstrumentView:
     payment_instrument: PaymentInstrument
-    instrument_identifier: InstrumentIdentifier
+    instrument_identifier: InstrumentIdentifierView
+
+
+def pi_view(uow: UnitOfWork, pi: PaymentInstrument) -> PaymentInstrumentView:
+    ii = uow.instrument_identifiers.get(pi.instrument_identifier_id)
+    return PaymentInstrumentView(pi, ii_view(uow, ii))
 
 
 def with_instrument_identifiers(uow: UnitOfWork, page: Page) -> Page:
-    views = tuple(
-        PaymentInstrumentView(pi, uow.instrument_identifiers.get(pi.instrument_identifier_id))
-        for pi in page.items
-    )
-    return replace(page, items=views)
+    return replace(page, items=tuple(pi_view(uow, pi) for pi in page.items))
 
 
 class PaymentInstrumentService:
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, store: InstrumentStore, clock: Clock) -> None:
         self._uow = uow
+        self._store = store
         self._clock = clock
 
     def create(
@@ -87,17 +95,15 @@ class PaymentInstrumentService:
                     customer.version,
                 )
                 pi = replace(pi, is_default=True)
+            view = PaymentInstrumentView(pi, ii_view(uow, ii))
             uow.commit()
-        return PaymentInstrumentView(pi, ii)
+        return view
 
     def retrieve(
         self, tenant: Tenant, pi_id: str, customer_id: str | None = None
     ) -> PaymentInstrumentView:
         with self._uow(tenant.keys, True) as uow:
-            pi = self._get(uow, pi_id, customer_id)
-            return PaymentInstrumentView(
-                pi, uow.instrument_identifiers.get(pi.instrument_identifier_id)
-            )
+            return pi_view(uow, self._get(uow, pi_id, customer_id))
 
     def update(
         self,
@@ -130,9 +136,9 @@ class PaymentInstrumentService:
                     customer.version,
                 )
                 updated = replace(updated, is_default=True)
-            ii = uow.instrument_identifiers.get(ii_id)
+            view = pi_view(uow, updated)
             uow.commit()
-        return PaymentInstrumentView(updated, ii)
+        return view
 
     def delete(self, tenant: Tenant, pi_id: str, customer_id: str | None = None) -> None:
         with self._uow(tenant.keys, False) as uow:
@@ -200,7 +206,5 @@ class PaymentInstrumentService:
                 "A payment instrument needs instrumentIdentifier.id or a card number.",
                 (FieldError("instrumentIdentifier"),),
             )
-        ii, _ = store_instrument(
-            uow, tenant, ref.instrument, ref.attributes or {}, self._clock.now()
-        )
+        ii, _ = self._store.store(uow, tenant, ref.instrument, ref.attributes or {}, ref.expiry)
         return ii

@@ -194,7 +194,7 @@ def test_sdk_http_signature_captures_are_accepted(
     authenticator: Authenticator, clock: FixedClock, capture: Capture
 ) -> None:
     clock.moment = capture.sent_at
-    assert authenticator.authenticate(_from_capture(capture)) == captures.MERCHANT_ID
+    assert authenticator.authenticate(_from_capture(capture)).merchant_id == captures.MERCHANT_ID
 
 
 @pytest.mark.parametrize(
@@ -208,7 +208,7 @@ def test_sdk_hs256_jwt_captures_are_accepted(
     authenticator: Authenticator, clock: FixedClock, capture: Capture
 ) -> None:
     clock.moment = capture.sent_at
-    assert authenticator.authenticate(_from_capture(capture)) == captures.MERCHANT_ID
+    assert authenticator.authenticate(_from_capture(capture)).merchant_id == captures.MERCHANT_ID
 
 
 def test_sdk_capture_is_accepted_at_the_edges_of_the_skew_window(
@@ -217,7 +217,7 @@ def test_sdk_capture_is_accepted_at_the_edges_of_the_skew_window(
     request = _from_capture(captures.CREATE_II)
     for offset in (-SKEW, SKEW):
         clock.moment = captures.CREATE_II.sent_at + timedelta(seconds=offset)
-        assert authenticator.authenticate(request) == captures.MERCHANT_ID
+        assert authenticator.authenticate(request).merchant_id == captures.MERCHANT_ID
 
 
 @pytest.mark.parametrize(
@@ -275,7 +275,7 @@ def test_sdk_capture_with_another_path_fails_the_signature(
 def test_http_signature_is_accepted(
     authenticator: Authenticator, method: str, target: str, body: bytes
 ) -> None:
-    assert authenticator.authenticate(signed_request(method, target, body)) == MERCHANT
+    assert authenticator.authenticate(signed_request(method, target, body)).merchant_id == MERCHANT
 
 
 def test_http_signature_parameter_names_are_case_insensitive(
@@ -285,12 +285,12 @@ def test_http_signature_parameter_names_are_case_insensitive(
     request = with_headers(
         request, signature=request.headers["signature"].replace("keyid", "keyId")
     )
-    assert authenticator.authenticate(request) == MERCHANT
+    assert authenticator.authenticate(request).merchant_id == MERCHANT
 
 
 def test_http_signature_resolves_each_merchant_by_its_key(authenticator: Authenticator) -> None:
     request = signed_request(key_id=OTHER_KEY_ID, secret=OTHER_SECRET, merchant=OTHER_MERCHANT)
-    assert authenticator.authenticate(request) == OTHER_MERCHANT
+    assert authenticator.authenticate(request).merchant_id == OTHER_MERCHANT
 
 
 # HTTP Signature failures -----------------------------------------------------------------
@@ -424,7 +424,7 @@ def test_http_signature_invalid_date(authenticator: Authenticator, date: str) ->
 
 def test_http_signature_date_in_another_zone_is_accepted(authenticator: Authenticator) -> None:
     request = signed_request(date="Tue, 24 Nov 2026 13:00:00 +0100")
-    assert authenticator.authenticate(request) == MERCHANT
+    assert authenticator.authenticate(request).merchant_id == MERCHANT
 
 
 @pytest.mark.parametrize(
@@ -460,7 +460,7 @@ def test_http_signature_digest_algorithm_name_is_case_insensitive(
 ) -> None:
     request = signed_request(digest_algorithm="sha-256")
     assert request.headers["digest"].startswith("sha-256=")
-    assert authenticator.authenticate(request) == MERCHANT
+    assert authenticator.authenticate(request).merchant_id == MERCHANT
 
 
 def test_http_signature_digest_header_is_signed(authenticator: Authenticator) -> None:
@@ -561,7 +561,7 @@ def hs256(claims: dict[str, Any] | bytes, secret: bytes = SECRET, **header: Any)
 def test_rs256_jwt_is_accepted(
     authenticator: Authenticator, signing_key: rsa.RSAPrivateKey
 ) -> None:
-    assert authenticator.authenticate(bearer(rs256(signing_key, jwt_claims()))) == MERCHANT
+    assert authenticator.authenticate(bearer(rs256(signing_key, jwt_claims()))).merchant_id == MERCHANT
 
 
 @pytest.mark.parametrize(
@@ -576,23 +576,23 @@ def test_rs256_jwt_path_with_or_without_query(
 ) -> None:
     token = rs256(signing_key, jwt_claims("GET", claimed_path, b""))
     request = bearer(token, "GET", f"{PATH}/1?retrieveBinDetails=True", b"")
-    assert authenticator.authenticate(request) == MERCHANT
+    assert authenticator.authenticate(request).merchant_id == MERCHANT
 
 
 def test_hs256_jwt_is_accepted(authenticator: Authenticator) -> None:
-    assert authenticator.authenticate(bearer(hs256(jwt_claims()))) == MERCHANT
+    assert authenticator.authenticate(bearer(hs256(jwt_claims()))).merchant_id == MERCHANT
 
 
 def test_jwt_with_matching_merchant_header_is_accepted(authenticator: Authenticator) -> None:
     request = bearer(hs256(jwt_claims()), headers={"v-c-merchant-id": MERCHANT})
-    assert authenticator.authenticate(request) == MERCHANT
+    assert authenticator.authenticate(request).merchant_id == MERCHANT
 
 
 def test_bearer_scheme_is_case_insensitive(authenticator: Authenticator) -> None:
     request = bearer(hs256(jwt_claims()))
     authorization = request.headers["authorization"].replace("Bearer", "bearer")
     request = with_headers(request, authorization=authorization)
-    assert authenticator.authenticate(request) == MERCHANT
+    assert authenticator.authenticate(request).merchant_id == MERCHANT
 
 
 def _x5c(certificate: bytes) -> str:
@@ -613,7 +613,7 @@ def legacy_token(
 def test_legacy_x5c_jwt_is_accepted(
     authenticator: Authenticator, signing_key: rsa.RSAPrivateKey, certificate: bytes
 ) -> None:
-    assert authenticator.authenticate(bearer(legacy_token(signing_key, certificate))) == MERCHANT
+    assert authenticator.authenticate(bearer(legacy_token(signing_key, certificate))).merchant_id == MERCHANT
 
 
 def test_legacy_x5c_jwt_with_an_unregistered_certificate(authenticator: Authenticator) -> None:
@@ -768,7 +768,7 @@ def test_jwt_non_finite_iat_is_malformed(authenticator: Authenticator, iat: obje
 )
 def test_jwt_iat_within_the_window(authenticator: Authenticator, iat: object) -> None:
     claims = {**jwt_claims(), "iat": iat}
-    assert authenticator.authenticate(bearer(hs256(claims))) == MERCHANT
+    assert authenticator.authenticate(bearer(hs256(claims))).merchant_id == MERCHANT
 
 
 @pytest.mark.parametrize(
@@ -825,7 +825,7 @@ def test_jwt_expired(authenticator: Authenticator) -> None:
 
 def test_jwt_expiry_within_the_skew_is_accepted(authenticator: Authenticator) -> None:
     claims = {**jwt_claims(), "exp": int(NOW.timestamp()) - SKEW}
-    assert authenticator.authenticate(bearer(hs256(claims))) == MERCHANT
+    assert authenticator.authenticate(bearer(hs256(claims))).merchant_id == MERCHANT
 
 
 @pytest.mark.parametrize(
@@ -856,7 +856,7 @@ def test_jwt_method_mismatch(authenticator: Authenticator, method: object) -> No
 
 def test_jwt_method_claim_is_case_insensitive(authenticator: Authenticator) -> None:
     claims = {**jwt_claims(), "request-method": "post"}
-    assert authenticator.authenticate(bearer(hs256(claims))) == MERCHANT
+    assert authenticator.authenticate(bearer(hs256(claims))).merchant_id == MERCHANT
 
 
 @pytest.mark.parametrize(
@@ -904,7 +904,7 @@ def test_jwt_body_on_get_is_covered_by_the_digest(authenticator: Authenticator) 
 def test_jwt_digest_algorithm_defaults_to_sha256(authenticator: Authenticator) -> None:
     claims = jwt_claims()
     del claims["digestAlgorithm"]
-    assert authenticator.authenticate(bearer(hs256(claims))) == MERCHANT
+    assert authenticator.authenticate(bearer(hs256(claims))).merchant_id == MERCHANT
 
 
 def test_sdk_hs256_capture_on_another_path_or_method(

@@ -20,7 +20,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from opentms.adapters.http import errors
 from opentms.adapters.http.openapi import Operation, openapi_document
 from opentms.adapters.http.pipeline import Pipeline
-from opentms.adapters.http.routes import customers, instrument_identifiers, payment_instruments
+from opentms.adapters.http.routes import (
+    customers,
+    instrument_identifiers,
+    payment_instruments,
+    simulator,
+    tokens,
+)
 from opentms.adapters.storage import migrate
 from opentms.bootstrap import Services
 from opentms.domain.errors import VaultError
@@ -76,12 +82,17 @@ class CorrelationMiddleware:
 
 def create_app(services: Services) -> Starlette:
     pipeline = Pipeline(
-        services.authenticator, services.merchants, services.settings.max_body_bytes
+        services.authenticator,
+        services.merchants,
+        services.server_keys,
+        services.settings.max_body_bytes,
     )
     operations: list[Operation] = [
         *instrument_identifiers.operations(services, pipeline),
         *payment_instruments.operations(services, pipeline),
         *customers.operations(services, pipeline),
+        *tokens.operations(services, pipeline),
+        *simulator.operations(services, pipeline),
     ]
     document = orjson.dumps(openapi_document(operations))
 

@@ -30,6 +30,7 @@ ERROR_RESPONSES: dict[type[e.VaultError], tuple[int, str]] = {
     e.UnsupportedModification: (400, "unsupportedPaymentMethodModification"),
     e.PayloadTooLarge: (400, "invalidFields"),
     e.Forbidden: (403, "forbidden"),
+    e.Declined: (403, "declined"),
     e.AuthenticationFailed: (401, "authenticationFailed"),
     e.DecryptionFailed: (500, "internalError"),
 }

@@ -4,6 +4,7 @@ endpoints use to read the request and answer."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -13,12 +14,14 @@ from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import Response
 
-from opentms.adapters.http.errors import JSON_CONTENT_TYPE
+from opentms.adapters.http.errors import JSON_CONTENT_TYPE, vault_error_response
 from opentms.adapters.http.schemas.common import parse_json, validate
-from opentms.domain.errors import FieldError, InvalidFields, PayloadTooLarge
+from opentms.crypto import jwe
+from opentms.domain.errors import FieldError, InvalidFields, PayloadTooLarge, VaultError
 from opentms.domain.resources import etag
-from opentms.services.authentication import Authenticator, SignedRequest
+from opentms.services.authentication import Authenticator, Principal, SignedRequest
 from opentms.services.merchants import MerchantService
+from opentms.services.server_keys import ServerKeys
 from opentms.services.tenancy import Tenant
 
 _M = TypeVar("_M", bound=BaseModel)
@@ -118,6 +121,7 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 class Pipeline:
     authenticator: Authenticator
     merchants: MerchantService
+    server_keys: ServerKeys
     max_body_bytes: int
 
     def endpoint(self, handler: Handler) -> Endpoint:
@@ -127,12 +131,67 @@ class Pipeline:
                 name.decode("latin-1").lower(): value.decode("latin-1")
                 for name, value in reversed(request.scope["headers"])
             }
-            merchant_id = self.authenticator.authenticate(
+            principal = self.authenticator.authenticate(
                 SignedRequest(request.method, request_target(request), headers, body)
             )
-            tenant = self.merchants.tenant(merchant_id, headers.get("profile-id"))
-            return handler(Call(request, body, tenant))
+            try:
+                tenant = self.merchants.tenant(principal.merchant_id, headers.get("profile-id"))
+                response = handler(Call(request, self._open(body), tenant))
+            except VaultError as exc:
+                response = vault_error_response(exc)
+            if principal.response_mle_kid is not None:
+                return self._seal(principal, response)
+            return response
 
         run.__name__ = handler.__name__
         run.__doc__ = handler.__doc__
         return run
+
+    def _open(self, body: bytes) -> bytes:
+        """Request message-level encryption: ``{"encryptedRequest": "<JWE>"}``
+        encrypted to our CyberSource_SJC_US certificate becomes its plaintext."""
+        if b"encryptedRequest" not in body:
+            return body
+        try:
+            wrapper = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            return body
+        if not (isinstance(wrapper, dict) and list(wrapper) == ["encryptedRequest"]):
+            return body
+        token = wrapper["encryptedRequest"]
+        private_key, _ = self.server_keys.request_mle()
+        try:
+            if not isinstance(token, str):
+                raise jwe.JWEDecryptionFailed()
+            return jwe.decrypt_compact(private_key, token)
+        except jwe.JWEDecryptionFailed:
+            raise InvalidFields(
+                "encryptedRequest is not a JWE (RSA-OAEP-256, A256GCM) encrypted to the "
+                "server's CyberSource_SJC_US certificate.",
+                (FieldError("encryptedRequest"),),
+            ) from None
+
+    def _seal(self, principal: Principal, response: Response) -> Response:
+        """Response message-level encryption, asked for by the JWT claim
+        ``v-c-response-mle-kid``: ``{"encryptedResponse": "<JWE>"}``."""
+        kid = principal.response_mle_kid or ""
+        key = self.merchants.response_key(principal.merchant_id, kid)
+        if key is None:
+            return vault_error_response(
+                InvalidFields(
+                    "v-c-response-mle-kid names no key registered for this merchant.",
+                    (FieldError("v-c-response-mle-kid", "header"),),
+                )
+            )
+        if not response.body:
+            return response
+        sealed = jwe.encrypt_compact(key, kid, bytes(response.body), {"iat": int(time.time())})
+        headers = {
+            name: value
+            for name, value in response.headers.items()
+            if name.lower() not in ("content-length", "content-type")
+        }
+        headers["content-type"] = JSON_CONTENT_TYPE
+        return Response(
+            orjson.dumps({"encryptedResponse": sealed}), response.status_code, headers=headers
+        )

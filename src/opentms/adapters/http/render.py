@@ -7,14 +7,16 @@ from typing import Any
 
 from opentms.domain.bins import bin_details
 from opentms.domain.card import PAN
+from opentms.domain.network_token import NetworkToken, TokenState
 from opentms.domain.resources import (
     Customer,
-    InstrumentIdentifier,
     Page,
     PaymentInstrument,
     ShippingAddress,
 )
 from opentms.services.customers import CustomerView
+from opentms.services.instrument_identifiers import InstrumentIdentifierView
+from opentms.services.network_tokens import asset_id
 from opentms.services.payment_instruments import PaymentInstrumentView
 
 JSONDict = dict[str, Any]
@@ -38,16 +40,16 @@ def customer_path(customer_id: str) -> str:
     return f"/tms/v2/customers/{customer_id}"
 
 
-def instrument_identifier(ii: InstrumentIdentifier, bin_lookup: bool = False) -> JSONDict:
-    body: JSONDict = {
-        "_links": {
-            "self": _href(ii_path(ii.id)),
-            "paymentInstruments": _href(ii_path(ii.id) + "/paymentinstruments"),
-        },
-        "id": ii.id,
-        "object": "instrumentIdentifier",
-        "state": ii.state,
+def instrument_identifier(view: InstrumentIdentifierView, bin_lookup: bool = False) -> JSONDict:
+    ii, token = view.instrument_identifier, view.token
+    links: JSONDict = {
+        "self": _href(ii_path(ii.id)),
+        "paymentInstruments": _href(ii_path(ii.id) + "/paymentinstruments"),
     }
+    if token is not None and token.state != TokenState.UNPROVISIONED:
+        links["tokenized-cards"] = _href(f"/tms/v2/tokenized-cards/{token.id}")
+    body: JSONDict = {"_links": links, "id": ii.id, "object": "instrumentIdentifier"}
+    body["state"] = ii.state
     body.update(ii.attributes)
     if isinstance(ii.instrument, PAN):
         body["card"] = {"number": ii.instrument.masked}
@@ -56,6 +58,10 @@ def instrument_identifier(ii: InstrumentIdentifier, bin_lookup: bool = False) ->
             "number": ii.instrument.masked,
             "routingNumber": ii.instrument.routing_number,
         }
+    if token is not None:
+        body["tokenizedCard"] = tokenized_card_fields(token, embedded=True)
+        if token.payment_account_reference:
+            body["issuer"] = {"paymentAccountReference": token.payment_account_reference}
     body["metadata"] = {"creator": ii.merchant_id}
     if bin_lookup and isinstance(ii.instrument, PAN):
         body["_embedded"] = {"binLookup": _bin_lookup(ii.instrument)}
@@ -194,3 +200,63 @@ def page(path: str, key: str, result: Page, item: Callable[[Any], JSONDict]) -> 
         "total": total,
         "_embedded": {key: [item(x) for x in result.items]},
     }
+
+
+def _asset(token: NetworkToken, asset: str, asset_type: str) -> JSONDict:
+    owner = token.instrument_identifier_id or token.id
+    href = f"/tms/v2/tokens/{owner}/{token.network.provider}/assets/{asset_type}"
+    return {"id": asset_id(token, asset), "_links": {"self": _href(href)}}
+
+
+def tokenized_card_fields(token: NetworkToken, embedded: bool = False) -> JSONDict:
+    """The tokenizedCard object (TMS Tmsv2TokenizedCard); the token number masked."""
+    body: JSONDict = {}
+    if not embedded:
+        body["id"] = token.id
+        body["object"] = "tokenizedCard"
+    body["source"] = token.source
+    body["state"] = token.state.value
+    if token.reason is not None:
+        body["reason"] = token.reason.value
+    body["type"] = token.network.value
+    if token.number is not None:
+        body.update(
+            {
+                "enrollmentId": token.enrollment_id,
+                "tokenReferenceId": token.token_reference_id,
+                "number": token.number.masked,
+                "expirationMonth": token.expiration_month,
+                "expirationYear": token.expiration_year,
+                "requestorId": token.requestor_id,
+                "paymentAccountReference": token.payment_account_reference,
+            }
+        )
+    card: JSONDict = {"suffix": token.card.suffix}
+    if token.card.expiration_month:
+        card["expirationMonth"] = token.card.expiration_month
+    if token.card.expiration_year:
+        card["expirationYear"] = token.card.expiration_year
+    body["card"] = card
+    metadata: JSONDict = {}
+    if token.number is not None:
+        art = dict(token.metadata.get("cardArt", {}))
+        art["combinedAsset"] = _asset(token, "combinedAsset", "card-art-combined")
+        art["brandLogoAsset"] = _asset(token, "brandLogoAsset", "brand-logo")
+        art["issuerLogoAsset"] = _asset(token, "issuerLogoAsset", "issuer-logo")
+        art["iconAsset"] = _asset(token, "iconAsset", "icon-logo")
+        metadata["cardArt"] = art
+        if "issuer" in token.metadata:
+            metadata["issuer"] = token.metadata["issuer"]
+    metadata["creator"] = token.merchant_id
+    body["metadata"] = metadata
+    return body
+
+
+def tokenized_card(token: NetworkToken) -> JSONDict:
+    """A tokenized card as both SDK generations read it: the flat fields of
+    SDK <= 0.0.73 and the ``{_links, tokenizedCard}`` envelope of >= 0.0.74."""
+    links: JSONDict = {"self": _href(f"/tms/v2/tokenized-cards/{token.id}")}
+    if token.instrument_identifier_id:
+        links["instrumentidentifier"] = _href(ii_path(token.instrument_identifier_id))
+    fields = tokenized_card_fields(token)
+    return {"_links": links, **fields, "tokenizedCard": fields}

@@ -18,13 +18,18 @@ import struct
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from opentms.crypto.cryptograms import derive_token_master_key
 from opentms.domain.bins import bin_details
 from opentms.domain.card import PAN, luhn_check_digit
-from opentms.domain.network_token import ProvisioningFailure, TokenNetwork
+from opentms.domain.network_token import (
+    NetworkToken,
+    ProvisionedToken,
+    ProvisioningFailure,
+    ProvisioningRequest,
+    TokenNetwork,
+)
 
 
 @dataclass(frozen=True)
@@ -77,28 +82,6 @@ MAGIC_FAILURES: dict[str, ProvisioningFailure] = {
 }
 
 
-@dataclass(frozen=True)
-class ProvisioningRequest:
-    pan: PAN
-    card_expiration_month: str | None
-    card_expiration_year: str | None
-    merchant_id: str
-    now: datetime
-
-
-@dataclass(frozen=True)
-class ProvisionedToken:
-    number: PAN
-    expiration_month: str
-    expiration_year: str
-    token_reference_id: str
-    enrollment_id: str
-    payment_account_reference: str
-    requestor_id: str
-    master_key: bytes
-    metadata: dict[str, Any]
-
-
 class SimulatedTokenProvider:
     """One network's token service, simulated with real key derivation."""
 
@@ -130,6 +113,10 @@ class SimulatedTokenProvider:
             master_key=derive_token_master_key(self._imk, number.reveal()),
             metadata=self._metadata(request.pan),
         )
+
+    def card_art(self, token: NetworkToken) -> bytes:
+        art = token.metadata.get("cardArt", {})
+        return card_art_png(str(art.get("backgroundColor", "1a1f71")))
 
     def payment_account_reference(self, pan: PAN) -> str:
         """29 characters, stable for the card across all its tokens (EMVCo PAR

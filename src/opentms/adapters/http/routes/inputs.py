@@ -10,9 +10,10 @@ from opentms.adapters.http.schemas.instrument_identifiers import (
     STORED_FIELDS as II_FIELDS,
 )
 from opentms.adapters.http.schemas.instrument_identifiers import BankAccountIn, CardIn
-from opentms.adapters.http.schemas.payment_instruments import InlineInstrumentIdentifier
+from opentms.adapters.http.schemas.payment_instruments import InlineInstrumentIdentifier, PICard
 from opentms.domain.card import PAN, BankAccount
 from opentms.domain.errors import FieldError, MissingFields
+from opentms.services.instrument_identifiers import CardExpiry
 from opentms.services.payment_instruments import InstrumentIdentifierRef
 
 
@@ -53,9 +54,17 @@ def require_instrument(
     return instrument
 
 
+def expiry_of(card: CardIn | None) -> CardExpiry:
+    if card is None:
+        return CardExpiry()
+    return CardExpiry(card.expiration_month, card.expiration_year)
+
+
 def instrument_identifier_ref(
-    inline: InlineInstrumentIdentifier | None,
+    inline: InlineInstrumentIdentifier | None, card: PICard | None = None
 ) -> InstrumentIdentifierRef | None:
+    """The card a payment instrument names; its expiry (for the network token)
+    from ``instrumentIdentifier.card``, else from the payment instrument's card."""
     if inline is None:
         return None
     instrument = instrument_of(inline.card, inline.bank_account, "instrumentIdentifier.")
@@ -65,4 +74,12 @@ def instrument_identifier_ref(
         id=inline.id,
         instrument=instrument,
         attributes=stored(inline, II_FIELDS) if instrument is not None else None,
+        expiry=_expiry(inline.card, card),
     )
+
+
+def _expiry(ii_card: CardIn | None, pi_card: PICard | None) -> CardExpiry:
+    expiry = expiry_of(ii_card)
+    if expiry.month is None and pi_card is not None:
+        return CardExpiry(pi_card.expiration_month, pi_card.expiration_year)
+    return expiry

@@ -7,7 +7,7 @@ from starlette.responses import Response
 from opentms.adapters.http import render
 from opentms.adapters.http.openapi import IF_MATCH, PAGING, RETRIEVE_BIN_DETAILS, Operation
 from opentms.adapters.http.pipeline import Call, Pipeline, json_response, no_content
-from opentms.adapters.http.routes.inputs import patched, require_instrument, stored
+from opentms.adapters.http.routes.inputs import expiry_of, patched, require_instrument, stored
 from opentms.adapters.http.schemas.instrument_identifiers import (
     STORED_FIELDS,
     InstrumentIdentifierCreate,
@@ -25,9 +25,12 @@ def operations(services: Services, pipeline: Pipeline) -> list[Operation]:
         bin_lookup = call.flag("retrieveBinDetails")
         model, _ = call.model(InstrumentIdentifierCreate)
         instrument = require_instrument(model.card, model.bank_account)
-        ii, created = service.create(call.tenant, instrument, stored(model, STORED_FIELDS))
+        view, created = service.create(
+            call.tenant, instrument, stored(model, STORED_FIELDS), expiry_of(model.card)
+        )
+        ii = view.instrument_identifier
         return json_response(
-            render.instrument_identifier(ii, bin_lookup),
+            render.instrument_identifier(view, bin_lookup),
             201 if created else 200,
             ii.version,
             location=render.ii_path(ii.id),
@@ -35,8 +38,9 @@ def operations(services: Services, pipeline: Pipeline) -> list[Operation]:
 
     def get_instrument_identifier(call: Call) -> Response:
         bin_lookup = call.flag("retrieveBinDetails")
-        ii = service.retrieve(call.tenant, call.path("instrumentIdentifierId"))
-        return json_response(render.instrument_identifier(ii, bin_lookup), 200, ii.version)
+        view = service.retrieve(call.tenant, call.path("instrumentIdentifierId"))
+        version = view.instrument_identifier.version
+        return json_response(render.instrument_identifier(view, bin_lookup), 200, version)
 
     def patch_instrument_identifier(call: Call) -> Response:
         bin_lookup = call.flag("retrieveBinDetails")
@@ -44,14 +48,15 @@ def operations(services: Services, pipeline: Pipeline) -> list[Operation]:
         sent_number = bool(
             (model.card and model.card.number) or (model.bank_account and model.bank_account.number)
         )
-        ii = service.update(
+        view = service.update(
             call.tenant,
             call.path("instrumentIdentifierId"),
             patched(model, STORED_FIELDS),
             call.header("if-match"),
             sent_number,
         )
-        return json_response(render.instrument_identifier(ii, bin_lookup), 200, ii.version)
+        version = view.instrument_identifier.version
+        return json_response(render.instrument_identifier(view, bin_lookup), 200, version)
 
     def delete_instrument_identifier(call: Call) -> Response:
         service.delete(call.tenant, call.path("instrumentIdentifierId"))
@@ -71,6 +76,13 @@ def operations(services: Services, pipeline: Pipeline) -> list[Operation]:
             lambda view: render.payment_instrument(view, bin_lookup),
         )
         return json_response(body, 200, None, **{"x-total-count": str(page.total)})
+
+    def post_instrument_identifier_enrollment(call: Call) -> Response:
+        model, _ = call.model(InstrumentIdentifierCreate)
+        submitted = service.enroll(
+            call.tenant, call.path("instrumentIdentifierId"), expiry_of(model.card)
+        )
+        return Response(status_code=202 if submitted else 204)
 
     one = BASE + "/{instrumentIdentifierId}"
     tag = "Instrument Identifier"

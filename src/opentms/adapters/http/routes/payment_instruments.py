@@ -26,7 +26,10 @@ def operations(services: Services, pipeline: Pipeline) -> list[Operation]:
 
     def create(call: Call, customer_id: str | None, bin_lookup: bool) -> Response:
         model, _ = call.model(PaymentInstrumentCreate)
-        ref = instrument_identifier_ref(model.instrument_identifier) or InstrumentIdentifierRef()
+        ref = (
+            instrument_identifier_ref(model.instrument_identifier, model.card)
+            or InstrumentIdentifierRef()
+        )
         view = service.create(
             call.tenant, ref, stored(model, STORED_FIELDS), customer_id, bool(model.default)
         )
@@ -38,7 +41,7 @@ def operations(services: Services, pipeline: Pipeline) -> list[Operation]:
         view = service.update(
             call.tenant,
             call.path("paymentInstrumentId"),
-            instrument_identifier_ref(model.instrument_identifier),
+            instrument_identifier_ref(model.instrument_identifier, model.card),
             patched(model, STORED_FIELDS),
             call.header("if-match"),
             customer_id,

@@ -1,0 +1,201 @@
+"""Routes of network tokens: /tms/v2/tokenized-cards, card art, the issuer
+life-cycle simulation and /tms/v{2,3}/tokens/{tokenId}/payment-credentials."""
+
+from __future__ import annotations
+
+import base64
+
+import orjson
+from starlette.responses import Response
+
+from opentms.adapters.http import render
+from opentms.adapters.http.openapi import Operation
+from opentms.adapters.http.pipeline import Call, Pipeline, json_response, no_content
+from opentms.adapters.http.schemas.tokens import (
+    LifeCycleSimulation,
+    PaymentCredentialsCreate,
+    TokenizedCardCreate,
+    TokenizedCardDelete,
+)
+from opentms.bootstrap import Services
+from opentms.crypto import jwe
+from opentms.crypto.cryptograms import TransactionType
+from opentms.domain.card import PAN
+from opentms.domain.errors import FieldError, MissingFields
+from opentms.domain.network_token import TokenState
+from opentms.services.instrument_identifiers import CardExpiry
+from opentms.services.payment_credentials import (
+    PASSKEY_PROVIDER,
+    CredentialsRequest,
+    CredentialType,
+)
+
+CARDS = "/tms/v2/tokenized-cards"
+JOSE_CONTENT_TYPE = "application/jose;charset=utf-8"
+
+
+def operations(services: Services, pipeline: Pipeline) -> list[Operation]:
+    tokens = services.network_tokens
+    credentials = services.payment_credentials
+
+    def post_tokenized_card(call: Call) -> Response:
+        model, _ = call.model(TokenizedCardCreate)
+        if model.card is None or model.card.number is None:
+            raise MissingFields("card.number is required.", (FieldError("card.number"),))
+        pan = PAN.parse(model.card.number)
+        token = tokens.create(
+            call.tenant,
+            pan,
+            CardExpiry(model.card.expiration_month, model.card.expiration_year),
+            model.source or "ONFILE",
+            bool(model.create_pan_instrument_identifier),
+        )
+        return json_response(render.tokenized_card(token), 201, token.version)
+
+    def get_tokenized_card(call: Call) -> Response:
+        token = tokens.retrieve(call.tenant, call.path("tokenizedCardId"))
+        return json_response(render.tokenized_card(token), 200, token.version)
+
+    def delete_tokenized_card(call: Call) -> Response:
+        tokens.delete(call.tenant, call.path("tokenizedCardId"))
+        return no_content()
+
+    def post_tokenized_card_delete(call: Call) -> Response:
+        call.model(TokenizedCardDelete)
+        tokens.delete(call.tenant, call.path("tokenizedCardId"))
+        return no_content()
+
+    def post_issuer_life_cycle_simulation(call: Call) -> Response:
+        model, _ = call.model(LifeCycleSimulation)
+        card = model.card
+        art = model.metadata.card_art if model.metadata else None
+        update = art.combined_asset.update if art and art.combined_asset else None
+        tokens.simulate_life_cycle(
+            call.tenant,
+            call.path("tokenizedCardId"),
+            call.header("profile-id"),
+            TokenState(model.state) if model.state else None,
+            card.last4 if card else None,
+            (card.expiration_month if card else None) or model.expiration_month,
+            (card.expiration_year if card else None) or model.expiration_year,
+            update in (True, "true"),
+        )
+        return no_content()
+
+    def get_card_art_asset(call: Call) -> Response:
+        asset_type = call.path("assetType")
+        token, asset_id, image = tokens.card_art(
+            call.tenant,
+            call.path("instrumentIdentifierId"),
+            call.path("tokenProvider"),
+            asset_type,
+        )
+        body = {
+            "id": asset_id,
+            "type": asset_type,
+            "provider": token.network.provider,
+            "content": [
+                {
+                    "type": "image/png",
+                    "data": base64.b64encode(image).decode(),
+                    "width": 64,
+                    "height": 40,
+                }
+            ],
+        }
+        return json_response(body)
+
+    def issue(call: Call, version: int) -> Response:
+        model, _ = call.model(PaymentCredentialsCreate)
+        amount = model.order_information.amount_details if model.order_information else None
+        passkey = any(
+            identity is not None
+            and identity.provider == PASSKEY_PROVIDER
+            and bool(identity.id)
+            and bool(identity.data)
+            for identity in model.authenticated_identities or []
+        )
+        request = CredentialsRequest(
+            version=version,
+            credential_type=(
+                CredentialType(model.payment_credential_type)
+                if model.payment_credential_type
+                else None
+            ),
+            transaction_type=TransactionType(model.transaction_type or "ECOM"),
+            amount=amount.total_amount if amount else None,
+            currency=amount.currency if amount else None,
+            authenticated_by_passkey=passkey,
+        )
+        payload = credentials.issue(call.tenant, call.path("tokenId"), request)
+        kid, public_key = services.merchants.credentials_key(call.tenant.merchant_id)
+        sealed = jwe.encrypt_compact(
+            public_key, kid, orjson.dumps(payload), {"cty": "json", "typ": "JWT"}
+        )
+        return Response(sealed, 201, headers={"content-type": JOSE_CONTENT_TYPE})
+
+    def post_token_payment_credentials(call: Call) -> Response:
+        return issue(call, 2)
+
+    def post_token_payment_credentials_v3(call: Call) -> Response:
+        return issue(call, 3)
+
+    e = pipeline.endpoint
+    one = CARDS + "/{tokenizedCardId}"
+    tag = "Tokenized Card"
+    return [
+        Operation(
+            "POST",
+            CARDS,
+            e(post_tokenized_card),
+            "Provision a tokenized card",
+            tag,
+            201,
+            TokenizedCardCreate,
+        ),
+        Operation("GET", one, e(get_tokenized_card), "Retrieve a tokenized card", tag),
+        Operation("DELETE", one, e(delete_tokenized_card), "Delete a tokenized card", tag, 204),
+        Operation(
+            "POST",
+            one + "/delete",
+            e(post_tokenized_card_delete),
+            "Delete a tokenized card",
+            tag,
+            204,
+            TokenizedCardDelete,
+        ),
+        Operation(
+            "POST",
+            one + "/issuer-life-cycle-event-simulations",
+            e(post_issuer_life_cycle_simulation),
+            "Simulate an issuer life-cycle event",
+            tag,
+            204,
+            LifeCycleSimulation,
+        ),
+        Operation(
+            "GET",
+            "/tms/v2/tokens/{instrumentIdentifierId}/{tokenProvider}/assets/{assetType}",
+            e(get_card_art_asset),
+            "Retrieve card art",
+            tag,
+        ),
+        Operation(
+            "POST",
+            "/tms/v2/tokens/{tokenId}/payment-credentials",
+            e(post_token_payment_credentials),
+            "Payment credentials (JWE: network token, cryptogram or security code)",
+            "Payment Credentials",
+            201,
+            PaymentCredentialsCreate,
+        ),
+        Operation(
+            "POST",
+            "/tms/v3/tokens/{tokenId}/payment-credentials",
+            e(post_token_payment_credentials_v3),
+            "Payment credentials v3 (card details when there is no network token)",
+            "Payment Credentials",
+            201,
+            PaymentCredentialsCreate,
+        ),
+    ]

@@ -1,0 +1,187 @@
+"""The authorisation simulator: what the card network and the issuer check
+when a merchant presents a network token with its cryptogram or code."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from opentms.crypto import cryptograms
+from opentms.crypto.cryptograms import InvalidCryptogram, TransactionData, TransactionType
+from opentms.domain.network_token import (
+    CredentialKind,
+    NetworkView,
+    TokenNetwork,
+    TokenState,
+    TokenTransaction,
+)
+from opentms.domain.ports import Clock, NetworkUnitOfWork
+
+#: How many recent dynamic codes of a token are candidates (their ATCs).
+DYNAMIC_CODE_WINDOW = 10
+
+
+class Verdict(StrEnum):
+    APPROVED = "APPROVED"
+    DECLINED = "DECLINED"
+
+
+class DeclineReason(StrEnum):
+    UNKNOWN_TOKEN = "UNKNOWN_TOKEN"
+    INVALID_EXPIRY = "INVALID_EXPIRY"
+    TOKEN_EXPIRED = "TOKEN_EXPIRED"
+    TOKEN_SUSPENDED = "TOKEN_SUSPENDED"
+    TOKEN_DELETED = "TOKEN_DELETED"
+    INVALID_CRYPTOGRAM = "INVALID_CRYPTOGRAM"
+    INVALID_SECURITY_CODE = "INVALID_SECURITY_CODE"
+    AMOUNT_MISMATCH = "AMOUNT_MISMATCH"
+    MERCHANT_MISMATCH = "MERCHANT_MISMATCH"
+    TRANSACTION_TYPE_MISMATCH = "TRANSACTION_TYPE_MISMATCH"
+    ECI_MISMATCH = "ECI_MISMATCH"
+    REPLAYED_CRYPTOGRAM = "REPLAYED_CRYPTOGRAM"
+    MISSING_CREDENTIAL = "MISSING_CREDENTIAL"
+
+
+@dataclass(frozen=True)
+class Authorization:
+    token_number: str
+    expiration_month: str
+    expiration_year: str
+    cryptogram: str | None
+    security_code: str | None
+    eci: str | None
+    data: TransactionData
+
+
+@dataclass(frozen=True)
+class Decision:
+    verdict: Verdict
+    reason: DeclineReason | None = None
+    network: TokenNetwork | None = None
+    atc: int | None = None
+
+
+def _declined(
+    reason: DeclineReason, view: NetworkView | None = None, atc: int | None = None
+) -> Decision:
+    return Decision(Verdict.DECLINED, reason, view.network if view else None, atc)
+
+
+class AuthorizationSimulator:
+    def __init__(self, uow: Callable[[], NetworkUnitOfWork], clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    def authorize(self, request: Authorization) -> Decision:
+        now = self._clock.now()
+        with self._uow() as uow:
+            view = uow.directory.find_by_number(request.token_number)
+            if view is None or view.master_key is None:
+                return _declined(DeclineReason.UNKNOWN_TOKEN)
+            if (request.expiration_month.zfill(2), request.expiration_year) != (
+                view.expiration_month,
+                view.expiration_year,
+            ):
+                return _declined(DeclineReason.INVALID_EXPIRY, view)
+            if (int(view.expiration_year or 0), int(view.expiration_month or 0)) < (
+                now.year,
+                now.month,
+            ):
+                return _declined(DeclineReason.TOKEN_EXPIRED, view)
+            if view.state == TokenState.SUSPENDED:
+                return _declined(DeclineReason.TOKEN_SUSPENDED, view)
+            if view.state != TokenState.ACTIVE:
+                return _declined(DeclineReason.TOKEN_DELETED, view)
+            if request.cryptogram is not None:
+                decision = self._cryptogram(uow, view, view.master_key, request.cryptogram, request)
+            elif request.security_code is not None:
+                decision = self._security_code(
+                    uow, view, view.master_key, request.security_code, request
+                )
+            else:
+                return _declined(DeclineReason.MISSING_CREDENTIAL, view)
+            if decision.verdict == Verdict.APPROVED and decision.atc is not None:
+                if not uow.directory.mark_used(view.id, decision.atc, now):
+                    return _declined(DeclineReason.REPLAYED_CRYPTOGRAM, view, decision.atc)
+                uow.commit()
+            return decision
+
+    def _cryptogram(
+        self,
+        uow: NetworkUnitOfWork,
+        view: NetworkView,
+        key: bytes,
+        cryptogram: str,
+        request: Authorization,
+    ) -> Decision:
+        try:
+            parsed = cryptograms.parse_cryptogram(cryptogram)
+        except InvalidCryptogram:
+            return _declined(DeclineReason.INVALID_CRYPTOGRAM, view)
+        issued = uow.directory.transaction(view.id, parsed.atc)
+        if (
+            parsed.network != view.network
+            or issued is None
+            or issued.credential != CredentialKind.CRYPTOGRAM
+        ):
+            return _declined(DeclineReason.INVALID_CRYPTOGRAM, view, parsed.atc)
+        try:
+            cryptograms.verify_cryptogram(key, cryptogram, request.data)
+        except InvalidCryptogram:
+            return _declined(_why(key, cryptogram, request.data, issued), view, parsed.atc)
+        if issued.used_at is not None:
+            return _declined(DeclineReason.REPLAYED_CRYPTOGRAM, view, parsed.atc)
+        if request.eci is not None and request.eci != issued.eci:
+            return _declined(DeclineReason.ECI_MISMATCH, view, parsed.atc)
+        return Decision(Verdict.APPROVED, None, view.network, parsed.atc)
+
+    def _security_code(
+        self,
+        uow: NetworkUnitOfWork,
+        view: NetworkView,
+        key: bytes,
+        code: str,
+        request: Authorization,
+    ) -> Decision:
+        recent = uow.directory.recent(view.id, CredentialKind.SECURITY_CODE, DYNAMIC_CODE_WINDOW)
+        expiry = f"{(view.expiration_year or '00')[-2:]}{view.expiration_month or '00'}"
+        try:
+            atc = cryptograms.verify_dynamic_code(
+                key,
+                view.network,
+                request.token_number,
+                expiry,
+                code,
+                [issued.atc for issued in recent],
+            )
+        except (InvalidCryptogram, ValueError):
+            return _declined(DeclineReason.INVALID_SECURITY_CODE, view)
+        issued = next(item for item in recent if item.atc == atc)
+        if issued.used_at is not None:
+            return _declined(DeclineReason.REPLAYED_CRYPTOGRAM, view, atc)
+        if request.eci is not None and request.eci != issued.eci:
+            return _declined(DeclineReason.ECI_MISMATCH, view, atc)
+        return Decision(Verdict.APPROVED, None, view.network, atc)
+
+
+def _why(
+    key: bytes, cryptogram: str, data: TransactionData, issued: TokenTransaction
+) -> DeclineReason:
+    """The cryptogram does not verify with this authorisation's data: if it
+    verifies with the data it was issued for, say what differs."""
+    original = TransactionData(
+        amount=issued.amount,
+        currency=issued.currency,
+        merchant_reference=issued.merchant_reference,
+        transaction_type=TransactionType(issued.transaction_type),
+    )
+    try:
+        cryptograms.verify_cryptogram(key, cryptogram, original)
+    except InvalidCryptogram:
+        return DeclineReason.INVALID_CRYPTOGRAM
+    if data.transaction_type != original.transaction_type:
+        return DeclineReason.TRANSACTION_TYPE_MISMATCH
+    if (data.amount, data.currency) != (original.amount, original.currency):
+        return DeclineReason.AMOUNT_MISMATCH
+    return DeclineReason.MERCHANT_MISMATCH

@@ -1,0 +1,356 @@
+"""Payment credentials: the network token, its expiry and a one-time
+cryptogram or dynamic security code, sealed in a JWE for the merchant.
+
+Rules (TMS ``paymentCredentialType``): absent → the token with a cryptogram
+(Visa, Mastercard, Discover) or a dynamic security code (Amex);
+``NETWORK_TOKEN`` → the token alone; ``SECURITY_CODE`` → Amex DCSC or Visa
+DTVV; ``CRYPTOGRAM`` → not for Amex. ``transactionType`` AFT only for Visa with
+CRYPTOGRAM. Every call takes the token's next ATC from the database.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from opentms.crypto import cryptograms
+from opentms.crypto.cryptograms import TransactionData, TransactionType
+from opentms.domain import ids
+from opentms.domain.card import PAN
+from opentms.domain.errors import (
+    FieldError,
+    Forbidden,
+    InvalidFields,
+    NotAvailable,
+    NotFound,
+    invalid_field,
+)
+from opentms.domain.network_token import (
+    CredentialKind,
+    NetworkToken,
+    TokenNetwork,
+    TokenState,
+    TokenTransaction,
+)
+from opentms.domain.ports import Clock, UnitOfWork
+from opentms.domain.resources import InstrumentIdentifier, PaymentInstrument
+from opentms.services.provisioning import Provisioner
+from opentms.services.tenancy import Tenant, UnitOfWorkFactory
+
+PASSKEY_PROVIDER = "VISA_PAYMENT_PASSKEY"
+
+
+class CredentialType(StrEnum):
+    NETWORK_TOKEN = "NETWORK_TOKEN"  # noqa: S105 - a credential type, not a secret
+    SECURITY_CODE = "SECURITY_CODE"
+    CRYPTOGRAM = "CRYPTOGRAM"
+
+
+@dataclass(frozen=True)
+class CredentialsRequest:
+    version: int  # 2 or 3
+    credential_type: CredentialType | None = None
+    transaction_type: TransactionType = TransactionType.ECOM
+    amount: str | None = None
+    currency: str | None = None
+    authenticated_by_passkey: bool = False
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """What a token id led to."""
+
+    kind: str  # customer | paymentInstrument | instrumentIdentifier | tokenizedCard
+    token_id: str
+    instrument_identifier: InstrumentIdentifier | None
+    payment_instrument: PaymentInstrument | None = None
+    customer_id: str | None = None
+    token: NetworkToken | None = None
+
+
+class PaymentCredentialService:
+    def __init__(self, uow: UnitOfWorkFactory, provisioner: Provisioner, clock: Clock) -> None:
+        self._uow = uow
+        self._provisioner = provisioner
+        self._clock = clock
+
+    def issue(self, tenant: Tenant, token_id: str, request: CredentialsRequest) -> dict[str, Any]:
+        """The payment credentials payload (clear token, cryptogram or code)."""
+        data = _transaction_data(tenant, request)
+        with self._uow(tenant.keys, False) as uow:
+            resolved = _resolve(uow, token_id)
+            token = resolved.token
+            if token is None and resolved.instrument_identifier is not None:
+                token = uow.network_tokens.current_for(resolved.instrument_identifier.id)
+                if (
+                    token is None
+                    and tenant.profile.network_tokens_enabled
+                    and isinstance(resolved.instrument_identifier.instrument, PAN)
+                ):
+                    expiry = _card_expiry(resolved)
+                    token = self._provisioner.provision(
+                        uow,
+                        tenant,
+                        resolved.instrument_identifier.instrument,
+                        expiry[0],
+                        expiry[1],
+                        resolved.instrument_identifier.id,
+                    )
+            if token is None or token.state == TokenState.UNPROVISIONED:
+                payload = self._without_token(resolved, request)
+                uow.commit()
+                return payload
+            _check_usable(token)
+            credential = _credential_kind(token.network, request)
+            authenticated = request.authenticated_by_passkey and token.network == TokenNetwork.VISA
+            atc = uow.network_tokens.next_atc(token.id)
+            eci = cryptograms.eci_for(token.network, authenticated)
+            values = _credential_values(token, credential, atc, data)
+            uow.network_tokens.record(
+                TokenTransaction(
+                    token_id=token.id,
+                    atc=atc,
+                    credential=credential,
+                    amount=data.amount,
+                    currency=data.currency,
+                    merchant_reference=data.merchant_reference,
+                    transaction_type=data.transaction_type.value,
+                    eci=eci,
+                    issued_at=self._clock.now(),
+                )
+            )
+            payload = _payload(resolved, token, request, values, atc, eci, authenticated)
+            uow.commit()
+        return payload
+
+    def _without_token(self, resolved: Resolved, request: CredentialsRequest) -> dict[str, Any]:
+        if request.version == 2:
+            raise NotFound(
+                "No network token exists for this token; the v3 endpoint answers with "
+                "the card details instead."
+            )
+        ii = resolved.instrument_identifier
+        if ii is None or not isinstance(ii.instrument, PAN):
+            raise NotFound("No network token or card exists for this token.")
+        month, year = _card_expiry(resolved)
+        card: dict[str, Any] = {"number": ii.instrument.reveal(), "type": ii.brand.code}
+        if month:
+            card["expirationMonth"] = month
+        if year:
+            card["expirationYear"] = year
+        return {"_links": _links(resolved, None, request.version), "card": card}
+
+
+def _transaction_data(tenant: Tenant, request: CredentialsRequest) -> TransactionData:
+    currency = "000"
+    amount = 0
+    if request.currency is not None:
+        try:
+            currency = cryptograms.currency_numeric(request.currency)
+        except ValueError:
+            raise invalid_field(
+                "orderInformation.amountDetails.currency",
+                "orderInformation.amountDetails.currency must be an ISO 4217 code "
+                "(e.g. USD or 840).",
+            ) from None
+    if request.amount is not None:
+        if request.currency is None:
+            raise InvalidFields(
+                "An amount needs its currency.",
+                (FieldError("orderInformation.amountDetails.currency"),),
+            )
+        try:
+            amount = cryptograms.amount_minor_units(request.amount, currency)
+        except ValueError:
+            raise invalid_field(
+                "orderInformation.amountDetails.totalAmount",
+                "orderInformation.amountDetails.totalAmount must be a positive decimal "
+                "amount with no more decimals than the currency has.",
+            ) from None
+    return TransactionData(
+        amount=amount,
+        currency=currency,
+        merchant_reference=cryptograms.merchant_reference(tenant.merchant_id),
+        transaction_type=request.transaction_type,
+    )
+
+
+def _resolve(uow: UnitOfWork, token_id: str) -> Resolved:
+    """Customer → default payment instrument → instrument identifier; payment
+    instrument → instrument identifier; instrument identifier; tokenized card."""
+    if ids.is_instrument_identifier_id(token_id) and not ids.is_token_id(token_id):
+        ii = uow.instrument_identifiers.get(token_id)
+        return Resolved("instrumentIdentifier", token_id, ii)
+    if not ids.is_token_id(token_id):
+        raise NotFound()
+    for kind in ("customer", "paymentInstrument", "tokenizedCard"):
+        try:
+            return _resolve_as(uow, kind, token_id)
+        except NotFound:
+            continue
+    raise NotFound()
+
+
+def _resolve_as(uow: UnitOfWork, kind: str, token_id: str) -> Resolved:
+    if kind == "customer":
+        customer = uow.customers.get(token_id)
+        if customer.default_payment_instrument_id is None:
+            raise InvalidFields(
+                "The customer has no default payment instrument.", (FieldError("tokenId", "path"),)
+            )
+        pi = uow.payment_instruments.get(customer.default_payment_instrument_id)
+        ii = uow.instrument_identifiers.get(pi.instrument_identifier_id)
+        return Resolved(kind, token_id, ii, pi, customer.id)
+    if kind == "paymentInstrument":
+        pi = uow.payment_instruments.get(token_id)
+        ii = uow.instrument_identifiers.get(pi.instrument_identifier_id)
+        return Resolved(kind, token_id, ii, pi, pi.customer_id)
+    token = uow.network_tokens.get(token_id)
+    linked = (
+        uow.instrument_identifiers.get(token.instrument_identifier_id)
+        if token.instrument_identifier_id
+        else None
+    )
+    return Resolved(kind, token_id, linked, token=token)
+
+
+def _card_expiry(resolved: Resolved) -> tuple[str | None, str | None]:
+    pi = resolved.payment_instrument
+    if pi is not None:
+        card = pi.attributes.get("card") or {}
+        return card.get("expirationMonth"), card.get("expirationYear")
+    if resolved.token is not None:
+        return resolved.token.card.expiration_month, resolved.token.card.expiration_year
+    return None, None
+
+
+def _check_usable(token: NetworkToken) -> None:
+    if token.state == TokenState.DELETED:
+        raise NotAvailable("The network token was deleted by the network or the issuer.")
+    if token.state == TokenState.SUSPENDED:
+        raise Forbidden("The network token is suspended; the network issues no credentials for it.")
+
+
+def _credential_kind(network: TokenNetwork, request: CredentialsRequest) -> CredentialKind:
+    kind = request.credential_type
+    name = "paymentCredentialType"
+    if kind == CredentialType.CRYPTOGRAM and network == TokenNetwork.AMEX:
+        raise invalid_field(
+            name,
+            "American Express tokens have no cryptogram; ask for "
+            "SECURITY_CODE (a dynamic card security code).",
+        )
+    if kind == CredentialType.SECURITY_CODE and network not in (
+        TokenNetwork.AMEX,
+        TokenNetwork.VISA,
+    ):
+        raise invalid_field(
+            name, f"{network.value} tokens have no dynamic security code; ask for CRYPTOGRAM."
+        )
+    if request.transaction_type == TransactionType.AFT and (
+        network != TokenNetwork.VISA or kind != CredentialType.CRYPTOGRAM
+    ):
+        raise invalid_field(
+            "transactionType", "AFT is only for Visa tokens with paymentCredentialType CRYPTOGRAM."
+        )
+    if kind == CredentialType.NETWORK_TOKEN:
+        return CredentialKind.NETWORK_TOKEN
+    if kind == CredentialType.SECURITY_CODE or (kind is None and network == TokenNetwork.AMEX):
+        return CredentialKind.SECURITY_CODE
+    return CredentialKind.CRYPTOGRAM
+
+
+def _credential_values(
+    token: NetworkToken, credential: CredentialKind, atc: int, data: TransactionData
+) -> dict[str, str]:
+    if token.master_key is None or token.number is None:
+        raise NotAvailable("The network token has no keys.")
+    if credential == CredentialKind.CRYPTOGRAM:
+        value = cryptograms.generate_cryptogram(
+            token.master_key, token.network, atc, secrets.token_bytes(4), data, bound=True
+        )
+        return {"cryptogram": value}
+    if credential == CredentialKind.SECURITY_CODE:
+        expiry = f"{(token.expiration_year or '00')[-2:]}{token.expiration_month or '00'}"
+        code = cryptograms.generate_dynamic_code(
+            token.master_key, token.network, token.number.reveal(), expiry, atc
+        )
+        return {"securityCode": code}
+    return {}
+
+
+def _links(resolved: Resolved, token: NetworkToken | None, version: int) -> dict[str, Any]:
+    links: dict[str, Any] = {
+        "self": {"href": f"/tms/v{version}/tokens/{resolved.token_id}/payment-credentials"}
+    }
+    if version == 3:
+        if resolved.customer_id:
+            links["customer"] = {"href": f"/tms/v2/customers/{resolved.customer_id}"}
+        if resolved.payment_instrument is not None:
+            pi = resolved.payment_instrument
+            href = (
+                f"/tms/v2/customers/{pi.customer_id}/payment-instruments/{pi.id}"
+                if pi.customer_id
+                else f"/tms/v1/paymentinstruments/{pi.id}"
+            )
+            links["paymentInstruments"] = {"href": href}
+        if resolved.instrument_identifier is not None:
+            ii_id = resolved.instrument_identifier.id
+            links["instrumentIdentifier"] = {"href": f"/tms/v1/instrumentidentifiers/{ii_id}"}
+        if token is not None:
+            links["tokenizedCard"] = {"href": f"/tms/v2/tokenized-cards/{token.id}"}
+    return links
+
+
+def _payload(
+    resolved: Resolved,
+    token: NetworkToken,
+    request: CredentialsRequest,
+    values: dict[str, str],
+    atc: int,
+    eci: str,
+    authenticated: bool,
+) -> dict[str, Any]:
+    assert token.number is not None  # noqa: S101 - checked by _credential_values
+    tokenized: dict[str, Any] = {
+        "state": token.state.value,
+        "enrollmentId": token.enrollment_id,
+        "tokenReferenceId": token.token_reference_id,
+        "number": token.number.reveal(),
+        "expirationMonth": token.expiration_month,
+        "expirationYear": token.expiration_year,
+        "type": token.network.value,
+        **values,
+        "eci": eci,
+        "requestorId": token.requestor_id,
+        "paymentAccountReference": token.payment_account_reference,
+        "card": {
+            "suffix": token.card.suffix,
+            "expirationMonth": token.card.expiration_month,
+            "expirationYear": token.card.expiration_year,
+        },
+    }
+    tokenized["card"] = {k: v for k, v in tokenized["card"].items() if v is not None}
+    tokenized = {k: v for k, v in tokenized.items() if v is not None}
+    if token.network == TokenNetwork.VISA:
+        tokenized["applicationTransactionCounter"] = str(atc)
+    payload: dict[str, Any] = {
+        "_links": _links(resolved, token, request.version),
+        "tokenizedCard": tokenized,
+    }
+    ii = resolved.instrument_identifier
+    if ii is not None and isinstance(ii.instrument, PAN):
+        month, year = _card_expiry(resolved)
+        card: dict[str, Any] = {"number": ii.instrument.masked, "type": ii.brand.code}
+        if month:
+            card["expirationMonth"] = month
+        if year:
+            card["expirationYear"] = year
+        payload["card"] = card
+    payload["issuer"] = {"paymentAccountReference": token.payment_account_reference}
+    payload["processingInformation"] = {
+        "commerceIndicator": cryptograms.commerce_indicator(token.network, authenticated)
+    }
+    return payload
