@@ -25,6 +25,7 @@ from opentms.adapters.http.routes import (
     instrument_identifiers,
     payment_instruments,
     simulator,
+    tokenize,
     tokens,
 )
 from opentms.adapters.storage import migrate
@@ -92,6 +93,7 @@ def create_app(services: Services) -> Starlette:
         *payment_instruments.operations(services, pipeline),
         *customers.operations(services, pipeline),
         *tokens.operations(services, pipeline),
+        *tokenize.operations(services, pipeline),
         *simulator.operations(services, pipeline),
     ]
     document = orjson.dumps(openapi_document(operations))

@@ -3,7 +3,7 @@ life-cycle simulation and payment credentials."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AliasChoices, Field, StrictBool
 
@@ -129,3 +129,29 @@ class AuthorizationCreate(WireModel):
     amount: str | None = Field(None, max_length=19, pattern=r"^[0-9]+(\.[0-9]+)?$")
     currency: str | None = Field(None, pattern=r"^([A-Za-z]{3}|[0-9]{3})$")
     transaction_type: Literal["ECOM", "AFT"] | None = None
+
+
+TokenType = Literal[
+    "customer", "paymentInstrument", "instrumentIdentifier", "shippingAddress", "tokenizedCard"
+]
+
+
+class TokenizeProcessingInformation(WireModel):
+    action_list: list[Literal["TOKEN_CREATE"]] | None = Field(default=None, max_length=1)
+    action_token_types: list[TokenType] | None = Field(default=None, min_length=1, max_length=5)
+
+
+class TokenInformation(WireModel):
+    jti: str | None = Field(None, max_length=64)
+    transient_token_jwt: str | None = Field(None, max_length=8192)
+    customer: dict[str, Any] | None = None
+    payment_instrument: dict[str, Any] | None = None
+    shipping_address: dict[str, Any] | None = None
+    instrument_identifier: dict[str, Any] | None = None
+
+
+class TokenizeCreate(WireModel):
+    """PostTokenizeRequest: create several tokens in one call."""
+
+    processing_information: TokenizeProcessingInformation | None = None
+    token_information: TokenInformation | None = None
