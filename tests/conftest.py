@@ -51,8 +51,32 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def services(data_dir: Path) -> Iterator[Services]:
-    built = build_services(make_settings(data_dir))
+def database_url() -> Iterator[str | None]:
+    """None (SQLite in the data directory), or, when OPENTMS_TEST_BACKEND is
+    ``postgresql``, a fresh schema on OPENTMS_TEST_POSTGRES_URL, dropped after."""
+    import os
+    import uuid
+
+    if os.environ.get("OPENTMS_TEST_BACKEND", "sqlite") != "postgresql":
+        yield None
+        return
+    import sqlalchemy
+
+    base = os.environ["OPENTMS_TEST_POSTGRES_URL"]
+    schema = f"opentms_test_{uuid.uuid4().hex[:12]}"
+    admin = sqlalchemy.create_engine(base)
+    with admin.begin() as connection:
+        connection.execute(sqlalchemy.text(f"CREATE SCHEMA {schema}"))
+    separator = "&" if "?" in base else "?"
+    yield f"{base}{separator}options=-csearch_path%3D{schema}"
+    with admin.begin() as connection:
+        connection.execute(sqlalchemy.text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def services(data_dir: Path, database_url: str | None) -> Iterator[Services]:
+    built = build_services(make_settings(data_dir, database_url=database_url))
     yield built
     built.close()
 

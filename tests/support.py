@@ -12,6 +12,7 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 
+from opentms.bootstrap import Services
 from opentms.client import HTTPSignatureAuth, JWTAuth
 from opentms.domain.card import luhn_check_digit
 from opentms.services.merchants import Registration
@@ -63,3 +64,26 @@ def iter_files(root: Path) -> Iterator[Path]:
     for path in root.rglob("*"):
         if path.is_file():
             yield path
+
+
+def stored_bytes(services: Services) -> bytes:
+    """Everything the vault has written: the SQLite files of the data
+    directory, or on PostgreSQL every row of every table (as text and bytes)."""
+    if services.settings.database_url is None:
+        files = [path.read_bytes() for path in iter_files(services.settings.data_dir)]
+        assert any(path.name == "opentms.db" for path in iter_files(services.settings.data_dir))
+        return b"".join(files)
+    from sqlalchemy import select
+
+    from opentms.adapters.storage.tables import metadata
+
+    chunks: list[bytes] = []
+    with services.engine.connect() as connection:
+        for table in metadata.sorted_tables:
+            for row in connection.execute(select(table)):
+                for value in row:
+                    if isinstance(value, bytes | memoryview):
+                        chunks.append(bytes(value))
+                    elif value is not None:
+                        chunks.append(str(value).encode())
+    return b"\n".join(chunks)

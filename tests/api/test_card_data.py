@@ -22,7 +22,7 @@ from tests.api.factories import (
     masked,
 )
 from tests.conftest import client_for
-from tests.support import Merchant, iter_files, make_pan
+from tests.support import Merchant, make_pan, stored_bytes
 
 # Loggers of the test's own HTTP client: they log the URLs the test sends.
 CLIENT_LOGGERS = ("httpx", "httpcore")
@@ -96,9 +96,7 @@ def test_no_card_number_is_written_to_the_database_files(
     bank_number = make_pan("9", 14)
     bank = {"bankAccount": {"number": bank_number, "routingNumber": "071923284"}}
     ii_id = json_of(client.post(II, json=bank), 201)["id"]
-    files = {path.name: path.read_bytes() for path in iter_files(services.settings.data_dir)}
-    assert "opentms.db" in files
-    everything = b"".join(files.values())
+    everything = stored_bytes(services)
     # The files are the ones the vault writes to: the new token's id is there.
     assert ii_id.encode() in everything
     for pan in [*pans, bank_number]:

@@ -561,7 +561,9 @@ def hs256(claims: dict[str, Any] | bytes, secret: bytes = SECRET, **header: Any)
 def test_rs256_jwt_is_accepted(
     authenticator: Authenticator, signing_key: rsa.RSAPrivateKey
 ) -> None:
-    assert authenticator.authenticate(bearer(rs256(signing_key, jwt_claims()))).merchant_id == MERCHANT
+    assert (
+        authenticator.authenticate(bearer(rs256(signing_key, jwt_claims()))).merchant_id == MERCHANT
+    )
 
 
 @pytest.mark.parametrize(
@@ -613,7 +615,10 @@ def legacy_token(
 def test_legacy_x5c_jwt_is_accepted(
     authenticator: Authenticator, signing_key: rsa.RSAPrivateKey, certificate: bytes
 ) -> None:
-    assert authenticator.authenticate(bearer(legacy_token(signing_key, certificate))).merchant_id == MERCHANT
+    assert (
+        authenticator.authenticate(bearer(legacy_token(signing_key, certificate))).merchant_id
+        == MERCHANT
+    )
 
 
 def test_legacy_x5c_jwt_with_an_unregistered_certificate(authenticator: Authenticator) -> None:

@@ -112,12 +112,13 @@ class SQLNetworkTokenRepository:
         return bool(self._conn.execute(query).scalar())
 
     def get(self, token_id: str) -> NetworkToken:
-        row = self._conn.execute(
-            select(network_tokens).where(
-                network_tokens.c.id == token_id,
-                network_tokens.c.merchant_id == self._keys.merchant_id,
-            )
-        ).first()
+        query = select(network_tokens).where(
+            network_tokens.c.id == token_id,
+            network_tokens.c.merchant_id == self._keys.merchant_id,
+        )
+        if not self._conn.get_execution_options().get("opentms_readonly"):
+            query = query.with_for_update()
+        row = self._conn.execute(query).first()
         if row is None:
             raise NotFound()
         return self._to_domain(row)

@@ -31,6 +31,10 @@ from opentms.domain.resources import (
 )
 
 
+def _readonly(conn: Connection) -> bool:
+    return bool(conn.get_execution_options().get("opentms_readonly"))
+
+
 class _Scoped:
     """Shared plumbing: one table, one merchant, sealed attributes, versions
     and tombstones (a deleted row keeps its id, loses its data, answers 410)."""
@@ -57,6 +61,11 @@ class _Scoped:
             self.table.c.id == resource_id,
             self.table.c.merchant_id == self._keys.merchant_id,
         )
+        if not _readonly(self._conn):
+            # Lock the row for the rest of the transaction: concurrent writers of
+            # one customer (a new default, a deletion) queue instead of failing
+            # each other's version checks. SQLite ignores this (it locks the file).
+            query = query.with_for_update(of=self.table)
         row = self._conn.execute(query).first()
         if row is None:
             raise NotFound()
