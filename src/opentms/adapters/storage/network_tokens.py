@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Row, and_, exists, select, update
+from sqlalchemy import Connection, Row, and_, bindparam, exists, select, update
 
 from opentms.adapters.storage.tables import (
     instrument_identifiers,
@@ -27,6 +27,31 @@ from opentms.domain.network_token import (
     TokenNetwork,
     TokenState,
     TokenTransaction,
+)
+
+# Statements of the payment-credentials hot path, built once (see repositories._row).
+_GET = select(network_tokens).where(
+    network_tokens.c.id == bindparam("id"),
+    network_tokens.c.merchant_id == bindparam("merchant_id"),
+)
+_GET_LOCKED = _GET.with_for_update()
+_CURRENT = (
+    select(network_tokens)
+    .where(
+        network_tokens.c.instrument_identifier_id == bindparam("ii_id"),
+        network_tokens.c.merchant_id == bindparam("merchant_id"),
+    )
+    .order_by(network_tokens.c.created_at.desc(), network_tokens.c.id.desc())
+    .limit(1)
+)
+_NEXT_ATC = (
+    update(network_tokens)
+    .where(
+        network_tokens.c.id == bindparam("token_id"),
+        network_tokens.c.merchant_id == bindparam("owner"),
+    )
+    .values(atc=network_tokens.c.atc + 1)
+    .returning(network_tokens.c.atc)
 )
 
 _DETAIL_FIELDS = (
@@ -112,13 +137,11 @@ class SQLNetworkTokenRepository:
         return bool(self._conn.execute(query).scalar())
 
     def get(self, token_id: str) -> NetworkToken:
-        query = select(network_tokens).where(
-            network_tokens.c.id == token_id,
-            network_tokens.c.merchant_id == self._keys.merchant_id,
-        )
-        if not self._conn.get_execution_options().get("opentms_readonly"):
-            query = query.with_for_update()
-        row = self._conn.execute(query).first()
+        readonly = bool(self._conn.get_execution_options().get("opentms_readonly"))
+        query = _GET if readonly else _GET_LOCKED
+        row = self._conn.execute(
+            query, {"id": token_id, "merchant_id": self._keys.merchant_id}
+        ).first()
         if row is None:
             raise NotFound()
         return self._to_domain(row)
@@ -126,13 +149,7 @@ class SQLNetworkTokenRepository:
     def current_for(self, ii_id: str) -> NetworkToken | None:
         """The newest token of an instrument identifier, whatever its state."""
         row = self._conn.execute(
-            select(network_tokens)
-            .where(
-                network_tokens.c.instrument_identifier_id == ii_id,
-                network_tokens.c.merchant_id == self._keys.merchant_id,
-            )
-            .order_by(network_tokens.c.created_at.desc(), network_tokens.c.id.desc())
-            .limit(1)
+            _CURRENT, {"ii_id": ii_id, "merchant_id": self._keys.merchant_id}
         ).first()
         return None if row is None else self._to_domain(row)
 
@@ -160,13 +177,7 @@ class SQLNetworkTokenRepository:
         """Increment the token's ATC in the database and return the new value.
         One UPDATE ... RETURNING: two concurrent calls never see the same ATC."""
         atc = self._conn.execute(
-            update(network_tokens)
-            .where(
-                network_tokens.c.id == token_id,
-                network_tokens.c.merchant_id == self._keys.merchant_id,
-            )
-            .values(atc=network_tokens.c.atc + 1)
-            .returning(network_tokens.c.atc)
+            _NEXT_ATC, {"token_id": token_id, "owner": self._keys.merchant_id}
         ).scalar_one()
         return int(atc)
 
