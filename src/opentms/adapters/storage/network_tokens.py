@@ -54,6 +54,8 @@ _NEXT_ATC = (
     .returning(network_tokens.c.atc)
 )
 
+_RECORD = token_transactions.insert()
+
 _DETAIL_FIELDS = (
     "token_reference_id",
     "enrollment_id",
@@ -183,17 +185,18 @@ class SQLNetworkTokenRepository:
 
     def record(self, transaction: TokenTransaction) -> None:
         self._conn.execute(
-            token_transactions.insert().values(
-                token_id=transaction.token_id,
-                atc=transaction.atc,
-                credential=transaction.credential.value,
-                amount=transaction.amount,
-                currency=transaction.currency,
-                merchant_reference=transaction.merchant_reference,
-                transaction_type=transaction.transaction_type,
-                eci=transaction.eci,
-                issued_at=transaction.issued_at,
-            )
+            _RECORD,
+            {
+                "token_id": transaction.token_id,
+                "atc": transaction.atc,
+                "credential": transaction.credential.value,
+                "amount": transaction.amount,
+                "currency": transaction.currency,
+                "merchant_reference": transaction.merchant_reference,
+                "transaction_type": transaction.transaction_type,
+                "eci": transaction.eci,
+                "issued_at": transaction.issued_at,
+            },
         )
 
     def _to_domain(self, row: Row[Any]) -> NetworkToken:
