@@ -1,9 +1,17 @@
 """Drive a running opentms with the official CyberSource Python SDK.
 
-This script runs in the SDK's own virtualenv (``cybersource-rest-client-python``
+This module runs in the SDK's own virtualenv (``cybersource-rest-client-python``
 0.0.80), never in the project's: the SDK replaces urllib3 with urllib3-future.
-It imports only the standard library and the SDK; ``test_python_sdk.py`` starts
-it with that venv's interpreter, once per authentication mode.
+It imports only the standard library, the SDK (and its own dependencies) and
+its sibling modules; ``test_python_sdk.py`` starts it as
+``python -m tests.conformance.python_sdk_driver`` with that venv's interpreter
+and the repository root on ``PYTHONPATH``, once per authentication mode.
+
+The scenarios live in three modules: this one (instrument identifiers, payment
+instruments, customers and their shipping addresses), ``python_sdk_network.py``
+(network tokens: payment credentials, tokenized cards, the issuer life cycle,
+card art, enrollment) and ``python_sdk_encryption.py`` (tokenize with request
+MLE, response MLE). ``python_sdk_support.py`` holds what they share.
 
 It calls the SDK the way its users and the official samples do: the config
 dicts of ``sdk-wire-captures.md`` §2 (numbers, never booleans, in them), request
@@ -27,11 +35,9 @@ import argparse
 import json
 import secrets
 import sys
-import traceback
 import uuid
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -39,9 +45,6 @@ from CyberSource import (  # type: ignore[import-not-found]
     CustomerApi,
     CustomerPaymentInstrumentApi,
     CustomerShippingAddressApi,
-    DefaultPaymentInstrumentBillTo,
-    DefaultPaymentInstrumentCard,
-    DefaultPaymentInstrumentInstrumentIdentifier,
     DefaultShippingAddressShipTo,
     InstrumentIdentifierApi,
     PatchCustomerPaymentInstrumentRequest,
@@ -49,235 +52,31 @@ from CyberSource import (  # type: ignore[import-not-found]
     PatchCustomerShippingAddressRequest,
     PaymentInstrumentApi,
     PostCustomerPaymentInstrumentRequest,
-    PostCustomerRequest,
-    PostCustomerShippingAddressRequest,
-    PostInstrumentIdentifierRequest,
-    PostPaymentInstrumentRequest,
-    TmsEmbeddedInstrumentIdentifierCard,
-    Tmsv2tokenizeTokenInformationCustomerBuyerInformation,
-    Tmsv2tokenizeTokenInformationCustomerClientReferenceInformation,
     Tmsv2tokenizeTokenInformationCustomerDefaultPaymentInstrument,
-    Tmsv2tokenizeTokenInformationCustomerMerchantDefinedInformation,
 )
-from CyberSource.rest import ApiException  # type: ignore[import-not-found]
 
-MODES = ("http_signature", "jwt_p12", "jwt_shared_secret")
-GONE = (404, 410)
+from tests.conformance.python_sdk_encryption import EncryptionScenarios
+from tests.conformance.python_sdk_network import NetworkScenarios
+from tests.conformance.python_sdk_support import (
+    GONE,
+    MODES,
+    Merchant,
+    Report,
+    address_body,
+    customer_body,
+    etag_of,
+    failure,
+    ii_body,
+    make_pan,
+    masked,
+    merchant_config,
+    pi_body,
+    sample_body,
+)
+
 PREVIOUS_TRANSACTION_ID = "123456789012345"
 
-
-# -- the report ---------------------------------------------------------------
-
-
-@dataclass
-class Check:
-    name: str
-    passed: bool
-    detail: str
-
-
-@dataclass
-class Report:
-    mode: str
-    completed: bool = False
-    checks: list[Check] = field(default_factory=list)
-
-    def check(self, name: str, passed: object, detail: object = "") -> bool:
-        ok = bool(passed)
-        self.checks.append(Check(name, ok, str(detail)[:2000]))
-        return ok
-
-    def equal(self, name: str, actual: object, expected: object) -> bool:
-        return self.check(name, actual == expected, f"expected {expected!r}, got {actual!r}")
-
-    def error(self, name: str, exc: Any, statuses: tuple[int, ...], error_type: str = "") -> bool:
-        """``exc`` is an ApiException with one of ``statuses`` (and TMS ``error_type``)."""
-        wanted = f"HTTP {'/'.join(map(str, statuses))}" + (f" {error_type}" if error_type else "")
-        if exc is None:
-            return self.check(name, False, f"expected {wanted}, the call succeeded")
-        found_type = error_type_of(exc)
-        ok = exc.status in statuses and (not error_type or found_type == error_type)
-        detail = f"expected {wanted}, got HTTP {exc.status} {found_type!r}"
-        if not ok:
-            detail += f"; body {str(exc.body)[:500]}"
-        return self.check(name, ok, detail)
-
-    @contextmanager
-    def step(self, name: str) -> Iterator[None]:
-        """Run a group of calls; an unexpected exception becomes one failed
-        check named after the group, and the driver goes on after it."""
-        try:
-            yield
-        except Exception as exc:
-            frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == __file__]
-            where = f" (driver line {frames[-1].lineno}: {frames[-1].line})" if frames else ""
-            self.check(f"{name}: no unexpected error", False, describe(exc) + where)
-
-
-def error_type_of(exc: Any) -> str | None:
-    try:
-        return str(json.loads(exc.body)["errors"][0]["type"])
-    except Exception:
-        return None
-
-
-def describe(exc: BaseException) -> str:
-    if isinstance(exc, ApiException):
-        return f"ApiException HTTP {exc.status} {exc.reason}: {str(exc.body)[:500]}"
-    return f"{type(exc).__name__}: {exc}"
-
-
-def failure(call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """The ApiException ``call`` raises, or None when it succeeds."""
-    try:
-        call(*args, **kwargs)
-    except ApiException as exc:
-        return exc
-    return None
-
-
-def etag_of(headers: Any) -> str | None:
-    value = headers.get("ETag") if headers is not None else None
-    return str(value) if value is not None else None
-
-
-# -- request bodies, as the official samples build them -----------------------
-
-
-def make_pan(prefix: str = "411111", length: int = 16) -> str:
-    """A random, Luhn-valid card number: fresh per run, so creates are new."""
-    body = prefix + "".join(str(secrets.randbelow(10)) for _ in range(length - len(prefix) - 1))
-    total = 0
-    for i, digit in enumerate(reversed(body)):
-        n = int(digit) * (2 if i % 2 == 0 else 1)
-        total += n - 9 if n > 9 else n
-    return body + str((10 - total % 10) % 10)
-
-
-def masked(pan: str) -> str:
-    return pan[:6] + "X" * (len(pan) - 10) + pan[-4:]
-
-
-def del_none(d: dict[str, Any]) -> dict[str, Any]:
-    """The official samples' helper: drop None values before ``json.dumps``."""
-    for key, value in list(d.items()):
-        if value is None:
-            del d[key]
-        elif isinstance(value, dict):
-            del_none(value)
-    return d
-
-
-def sample_body(model: Any) -> str:
-    return json.dumps(del_none(model.__dict__))
-
-
-def ii_body(pan: str) -> str:
-    card = TmsEmbeddedInstrumentIdentifierCard(
-        number=pan, expiration_month="12", expiration_year="2031"
-    )
-    return sample_body(PostInstrumentIdentifierRequest(card=card.__dict__))
-
-
-def pi_body(ii_id: str, request_model: Any = PostPaymentInstrumentRequest) -> str:
-    """A payment instrument of the card stored as instrument identifier ``ii_id``."""
-    card = DefaultPaymentInstrumentCard(expiration_month="12", expiration_year="2031", type="001")
-    bill_to = DefaultPaymentInstrumentBillTo(
-        first_name="John",
-        last_name="Doe",
-        company="CyberSource",
-        address1="1 Market St",
-        locality="San Francisco",
-        administrative_area="CA",
-        postal_code="94105",
-        country="US",
-        email="test@example.com",
-        phone_number="4158880000",
-    )
-    ii = DefaultPaymentInstrumentInstrumentIdentifier(id=ii_id)
-    return sample_body(
-        request_model(
-            card=card.__dict__, bill_to=bill_to.__dict__, instrument_identifier=ii.__dict__
-        )
-    )
-
-
-def customer_body(merchant_customer_id: str) -> str:
-    """As the create-customer sample: the SDK's ``process_body`` turns the
-    model's ``merchant_customer_id`` into ``merchantCustomerId`` on the wire."""
-    buyer = Tmsv2tokenizeTokenInformationCustomerBuyerInformation(
-        merchant_customer_id=merchant_customer_id, email="test@example.com"
-    )
-    reference = Tmsv2tokenizeTokenInformationCustomerClientReferenceInformation(code="TC50171_3")
-    mdd = Tmsv2tokenizeTokenInformationCustomerMerchantDefinedInformation(
-        name="data1", value="Your customer data"
-    )
-    return sample_body(
-        PostCustomerRequest(
-            buyer_information=buyer.__dict__,
-            client_reference_information=reference.__dict__,
-            merchant_defined_information=[mdd.__dict__],
-        )
-    )
-
-
-def address_body(address1: str, default: bool | None = None) -> str:
-    ship_to = DefaultShippingAddressShipTo(
-        first_name="John",
-        last_name="Doe",
-        address1=address1,
-        locality="San Francisco",
-        administrative_area="CA",
-        postal_code="94105",
-        country="US",
-        email="test@example.com",
-    )
-    request = PostCustomerShippingAddressRequest(default=default, ship_to=ship_to.__dict__)
-    return sample_body(request)
-
-
-# -- the SDK configuration ----------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Merchant:
-    merchant_id: str
-    default_profile_id: str
-    config: dict[str, Any]
-
-    def api(self, cls: Any) -> Any:
-        return cls(self.config)
-
-
-def merchant_config(mode: str, bundle: Mapping[str, Any], bundle_dir: Path, url: str) -> Merchant:
-    """The config dict of sdk-wire-captures.md §2 for the bundle written by
-    ``opentms merchants create``."""
-    merchant_id = str(bundle["merchantId"])
-    config: dict[str, Any] = {
-        "merchantid": merchant_id,
-        "run_environment": url.split("://", 1)[1].rstrip("/"),
-        "IntermediateHost": url.rstrip("/"),
-    }
-    secret = {
-        "merchant_keyid": bundle["httpSignature"]["keyId"],
-        "merchant_secretkey": bundle["httpSignature"]["sharedSecret"],
-    }
-    if mode == "http_signature":
-        config |= {"authentication_type": "http_signature", **secret}
-    elif mode == "jwt_p12":
-        jwt = bundle["jwt"]
-        config |= {
-            "authentication_type": "jwt",
-            "keys_directory": str(bundle_dir),
-            "key_file_name": str(jwt["p12File"]).removesuffix(".p12"),
-            "key_alias": jwt["keyAlias"],
-            "key_password": jwt["p12Password"],
-        }
-    elif mode == "jwt_shared_secret":
-        config |= {"authentication_type": "jwt", "jwt_key_type": "SHARED_SECRET", **secret}
-    else:
-        raise SystemExit(f"unknown mode {mode!r}; expected one of {MODES}")
-    return Merchant(merchant_id, str(bundle["defaultProfileId"]), config)
+Scenario = Callable[[], None]
 
 
 # -- scenarios ----------------------------------------------------------------
@@ -297,11 +96,8 @@ class Driver:
         self.cpis = m.api(CustomerPaymentInstrumentApi)
         self.addresses = m.api(CustomerShippingAddressApi)
 
-    def run(self) -> None:
-        for scenario in (self.instrument_identifiers, self.customer_lifecycle):
-            with self.r.step(scenario.__name__):
-                scenario()
-        self.r.completed = True
+    def scenarios(self) -> list[Scenario]:
+        return [self.instrument_identifiers, self.customer_lifecycle]
 
     # -- instrument identifiers and standalone payment instruments ----------
 
@@ -848,6 +644,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--merchant", required=True)
     parser.add_argument("--other-merchant", required=True)
     parser.add_argument("--extra-profile-id", required=True)
+    parser.add_argument(
+        "--plain-profile-id", required=True, help="a profile without network tokens"
+    )
     parser.add_argument("--report", type=Path, required=True)
     args = parser.parse_args(argv)
 
@@ -858,7 +657,15 @@ def main(argv: list[str]) -> int:
     report = Report(args.mode)
     try:
         merchant, other = load(args.merchant), load(args.other_merchant)
-        Driver(report, merchant, other, args.extra_profile_id).run()
+        scenarios = [
+            *Driver(report, merchant, other, args.extra_profile_id).scenarios(),
+            *NetworkScenarios(report, merchant, other, args.plain_profile_id).scenarios(),
+            *EncryptionScenarios(report, merchant, args.report.parent.resolve()).scenarios(),
+        ]
+        for scenario in scenarios:
+            with report.step(scenario.__name__):
+                scenario()
+        report.completed = True
     finally:
         args.report.write_text(json.dumps(asdict(report), indent=2))
     return 0

@@ -137,4 +137,15 @@ def operations(services: Services, pipeline: Pipeline) -> list[Operation]:
             None,
             [RETRIEVE_BIN_DETAILS, *PAGING],
         ),
+        Operation(
+            "POST",
+            one + "/enrollment",
+            e(post_instrument_identifier_enrollment),
+            "Enroll an instrument identifier for a network token",
+            tag,
+            202,
+            InstrumentIdentifierCreate,
+            [],
+            (204,),
+        ),
     ]
