@@ -13,6 +13,7 @@ from opentms.adapters.networks.simulated import SimulatedTokenProvider
 from opentms.adapters.storage import migrate
 from opentms.adapters.storage.database import SQLNetworkUnitOfWork, SQLUnitOfWork, make_engine
 from opentms.adapters.storage.merchants import SQLMerchantStore
+from opentms.adapters.storage.replay import SQLReplayGuard
 from opentms.config import Settings
 from opentms.crypto.keyring import Keyring
 from opentms.crypto.network_secrets import NetworkSecrets
@@ -80,7 +81,9 @@ def build_services(
         settings=settings,
         engine=engine,
         merchants=merchants,
-        authenticator=Authenticator(merchants, clock, settings.clock_skew_seconds),
+        authenticator=Authenticator(
+            merchants, clock, settings.clock_skew_seconds, SQLReplayGuard(engine)
+        ),
         instrument_identifiers=InstrumentIdentifierService(uow, store_, provisioner, clock),
         payment_instruments=PaymentInstrumentService(uow, store_, clock),
         customers=CustomerService(uow, clock),

@@ -7,11 +7,12 @@ so that an integrator can fix the setup; no secret is ever echoed.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from functools import partial
 from typing import Any, Protocol
@@ -24,6 +25,11 @@ from opentms.domain.ports import Clock
 _SIGNATURE_PARAM = re.compile(r'\s*([A-Za-z]+)\s*=\s*"([^"]*)"\s*(?:,|$)')
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _REQUIRED_SIGNED = ("host", "date", "request-target", "v-c-merchant-id")
+
+
+class ReplayGuard(Protocol):
+    def first_use(self, digest: bytes, expires_at: datetime) -> bool:
+        """Record a token as used; False if it was used before."""
 
 
 class CredentialDirectory(Protocol):
@@ -63,10 +69,17 @@ def _fail(reason: str, message: str) -> AuthenticationFailed:
 
 
 class Authenticator:
-    def __init__(self, directory: CredentialDirectory, clock: Clock, skew_seconds: int) -> None:
+    def __init__(
+        self,
+        directory: CredentialDirectory,
+        clock: Clock,
+        skew_seconds: int,
+        replay_guard: ReplayGuard | None = None,
+    ) -> None:
         self._directory = directory
         self._clock = clock
         self._skew = skew_seconds
+        self._replay_guard = replay_guard
 
     def authenticate(self, request: SignedRequest) -> Principal:
         """The merchant that signed ``request``."""
@@ -233,8 +246,25 @@ class Authenticator:
                 "The JWT signature does not verify with the key registered for it.",
             ) from None
         self._check_claims(request, claims, merchant_id, legacy, header)
+        self._check_unused(token, claims)
         kid = claims.get("v-c-response-mle-kid")
         return Principal(merchant_id, kid if isinstance(kid, str) and kid else None)
+
+    def _check_unused(self, token: str, claims: Mapping[str, Any]) -> None:
+        """A JWT is accepted once: the SDKs make a new one (new jti, new iat)
+        for every request, so a second use is a replay."""
+        if self._replay_guard is None:
+            return
+        expires = claims.get("exp")
+        now = self._clock.now().timestamp()
+        until = float(expires) if isinstance(expires, int | float) else now
+        expires_at = datetime.fromtimestamp(max(until, now) + self._skew, UTC)
+        digest = hashlib.sha256(token.encode()).digest()
+        if not self._replay_guard.first_use(digest, expires_at):
+            raise _fail(
+                "replayed_token",
+                "This JWT was already used; sign a new one for every request.",
+            )
 
     def _legacy_certificate(self, header: Mapping[str, Any]) -> tuple[str, bytes]:
         merchant_id = header.get("v-c-merchant-id")

@@ -223,3 +223,13 @@ token_transactions = Table(
     Column("issued_at", TS, nullable=False),
     Column("used_at", TS),
 )
+
+
+# JWTs already accepted, kept until they expire: a JWT is single-use, so a
+# captured one cannot be replayed (every opentms process sees this table).
+used_tokens = Table(
+    "used_tokens",
+    metadata,
+    Column("digest", LargeBinary(32), primary_key=True),
+    Column("expires_at", TS, nullable=False, index=True),
+)

@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from alembic import op
 
 import opentms.adapters.storage.tables
-
 ${imports if imports else ""}
+
 revision: str = ${repr(up_revision)}
 down_revision: str | None = ${repr(down_revision)}
 branch_labels: str | Sequence[str] | None = ${repr(branch_labels)}
