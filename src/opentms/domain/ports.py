@@ -101,6 +101,9 @@ class NetworkTokenRepository(Protocol):
 
     def update(self, token: NetworkToken, expected_version: int, now: datetime) -> None: ...
 
+    def delete_for(self, ii_id: str, now: datetime) -> None:
+        """Delete the live tokens of an instrument identifier."""
+
     def next_atc(self, token_id: str) -> int:
         """Increment the token's ATC atomically and return the new value."""
 

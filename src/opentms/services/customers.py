@@ -105,6 +105,7 @@ class CustomerService:
             for ii_id in sorted({ii_id for _, ii_id in linked}):
                 if not uow.payment_instruments.count_for_instrument_identifier(ii_id):
                     uow.instrument_identifiers.remove(ii_id, now)
+                    uow.network_tokens.delete_for(ii_id, now)
             uow.shipping_addresses.remove_for_customer(customer_id, now)
             uow.customers.remove(customer_id, now)
             uow.commit()

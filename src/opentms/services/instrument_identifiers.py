@@ -26,6 +26,8 @@ from opentms.domain.resources import (
 from opentms.services.provisioning import Provisioner
 from opentms.services.tenancy import Tenant, UnitOfWorkFactory
 
+MAX_ATC = 0xFFFF  # a token whose two-byte ATC is spent needs replacing
+
 # The only parts of an instrument identifier a PATCH may change.
 PATCHABLE = frozenset({"processingInformation", "tokenProvisioningInformation"})
 
@@ -155,7 +157,9 @@ class InstrumentIdentifierService:
             uow.instrument_identifiers.get(ii_id)
             if uow.payment_instruments.count_for_instrument_identifier(ii_id):
                 raise InstrumentIdentifierInUse(ii_id)
-            uow.instrument_identifiers.remove(ii_id, self._clock.now())
+            now = self._clock.now()
+            uow.instrument_identifiers.remove(ii_id, now)
+            uow.network_tokens.delete_for(ii_id, now)
             uow.commit()
 
     def enroll(self, tenant: Tenant, ii_id: str, expiry: CardExpiry) -> bool:
@@ -166,7 +170,11 @@ class InstrumentIdentifierService:
             if not isinstance(ii.instrument, PAN):
                 raise invalid_field("type", "Only cards can be enrolled for a network token.")
             current = uow.network_tokens.current_for(ii_id)
-            if current is not None and current.state in (TokenState.ACTIVE, TokenState.SUSPENDED):
+            live = current is not None and current.state in (
+                TokenState.ACTIVE,
+                TokenState.SUSPENDED,
+            )
+            if live and current is not None and current.atc < MAX_ATC:
                 return False
             self._provisioner.provision(
                 uow, tenant, ii.instrument, expiry.month, expiry.year, ii_id

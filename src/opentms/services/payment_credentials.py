@@ -20,6 +20,7 @@ from opentms.crypto.cryptograms import TransactionData, TransactionType
 from opentms.domain import ids
 from opentms.domain.card import PAN
 from opentms.domain.errors import (
+    Declined,
     FieldError,
     Forbidden,
     InvalidFields,
@@ -36,6 +37,7 @@ from opentms.domain.network_token import (
 )
 from opentms.domain.ports import Clock, UnitOfWork
 from opentms.domain.resources import InstrumentIdentifier, PaymentInstrument
+from opentms.services.instrument_identifiers import MAX_ATC
 from opentms.services.provisioning import Provisioner
 from opentms.services.tenancy import Tenant, UnitOfWorkFactory
 
@@ -106,6 +108,12 @@ class PaymentCredentialService:
             credential = _credential_kind(token.network, request)
             authenticated = request.authenticated_by_passkey and token.network == TokenNetwork.VISA
             atc = uow.network_tokens.next_atc(token.id)
+            if atc > MAX_ATC:
+                # The transaction rolls back: the counter stays at its last value.
+                raise Declined(
+                    "The network token's application transaction counter is exhausted "
+                    f"(ATC {MAX_ATC}); enroll the card again for a new token."
+                )
             eci = cryptograms.eci_for(token.network, authenticated)
             values = _credential_values(token, credential, atc, data)
             uow.network_tokens.record(

@@ -19,7 +19,7 @@ from opentms.adapters.http.schemas.common import parse_json, validate
 from opentms.crypto import jwe
 from opentms.domain.errors import FieldError, InvalidFields, PayloadTooLarge, VaultError
 from opentms.domain.resources import etag
-from opentms.services.authentication import Authenticator, Principal, SignedRequest
+from opentms.services.authentication import Authenticator, SignedRequest
 from opentms.services.merchants import MerchantService
 from opentms.services.server_keys import ServerKeys
 from opentms.services.tenancy import Tenant
@@ -134,13 +134,27 @@ class Pipeline:
             principal = self.authenticator.authenticate(
                 SignedRequest(request.method, request_target(request), headers, body)
             )
+            response_key = None
+            if principal.response_mle_kid is not None:
+                # Checked before the handler runs: a request refused for its
+                # kid must not have been carried out.
+                response_key = self.merchants.response_key(
+                    principal.merchant_id, principal.response_mle_kid
+                )
+                if response_key is None:
+                    return vault_error_response(
+                        InvalidFields(
+                            "v-c-response-mle-kid names no key registered for this merchant.",
+                            (FieldError("v-c-response-mle-kid", "header"),),
+                        )
+                    )
             try:
                 tenant = self.merchants.tenant(principal.merchant_id, headers.get("profile-id"))
                 response = handler(Call(request, self._open(body), tenant))
             except VaultError as exc:
                 response = vault_error_response(exc)
-            if principal.response_mle_kid is not None:
-                return self._seal(principal, response)
+            if response_key is not None and principal.response_mle_kid is not None:
+                return self._seal(principal.response_mle_kid, response_key, response)
             return response
 
         run.__name__ = handler.__name__
@@ -171,18 +185,10 @@ class Pipeline:
                 (FieldError("encryptedRequest"),),
             ) from None
 
-    def _seal(self, principal: Principal, response: Response) -> Response:
+    @staticmethod
+    def _seal(kid: str, key: bytes, response: Response) -> Response:
         """Response message-level encryption, asked for by the JWT claim
         ``v-c-response-mle-kid``: ``{"encryptedResponse": "<JWE>"}``."""
-        kid = principal.response_mle_kid or ""
-        key = self.merchants.response_key(principal.merchant_id, kid)
-        if key is None:
-            return vault_error_response(
-                InvalidFields(
-                    "v-c-response-mle-kid names no key registered for this merchant.",
-                    (FieldError("v-c-response-mle-kid", "header"),),
-                )
-            )
         if not response.body:
             return response
         sealed = jwe.encrypt_compact(key, kid, bytes(response.body), {"iat": int(time.time())})

@@ -175,6 +175,22 @@ class SQLNetworkTokenRepository:
         if result.rowcount != 1:
             raise PreconditionFailed()
 
+    def delete_for(self, ii_id: str, now: datetime) -> None:
+        """The card left the vault: its live tokens are deleted at the network."""
+        self._conn.execute(
+            update(network_tokens)
+            .where(
+                network_tokens.c.instrument_identifier_id == ii_id,
+                network_tokens.c.merchant_id == self._keys.merchant_id,
+                network_tokens.c.state.in_([TokenState.ACTIVE.value, TokenState.SUSPENDED.value]),
+            )
+            .values(
+                state=TokenState.DELETED.value,
+                version=network_tokens.c.version + 1,
+                updated_at=now,
+            )
+        )
+
     def next_atc(self, token_id: str) -> int:
         """Increment the token's ATC in the database and return the new value.
         One UPDATE ... RETURNING: two concurrent calls never see the same ATC."""
