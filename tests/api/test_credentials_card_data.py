@@ -44,7 +44,7 @@ from tests.api.tokens_support import (
     store_as,
     token_id_of,
 )
-from tests.support import Merchant, iter_files
+from tests.support import Merchant, stored_bytes
 
 CLIENT_LOGGERS = ("httpx", "httpcore")
 # Where a short run of digits is the card's business, not a credential: the
@@ -217,9 +217,7 @@ def test_the_database_files_hold_no_card_token_or_credential(
     client: httpx.Client, merchant: Merchant, services: Services, plain_profile: str
 ) -> None:
     secrets = issue_credentials(client, merchant, plain_profile)
-    files = {path.name: path.read_bytes() for path in iter_files(services.settings.data_dir)}
-    assert "opentms.db" in files
-    everything = b"".join(files.values())
+    everything = stored_bytes(services)
     # These are the files the vault writes to: the new tokens' ids are there.
     for token_id in secrets.token_ids:
         assert token_id.encode() in everything
