@@ -10,15 +10,16 @@ import contextlib
 import json
 import logging
 import re
-import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 from starlette.applications import Starlette
 
+from opentms.adapters.storage.tables import metadata
 from opentms.bootstrap import Services
 from tests.api.factories import JSON, json_of
 from tests.api.tokens_support import (
@@ -181,22 +182,15 @@ def recorder(app: Starlette, merchant: Merchant) -> Iterator[Recorder]:
 
 def database_rows(services: Services) -> Iterator[tuple[str, str, Any]]:
     """Every value in every table, as ``(table, column or JSON key, value)``;
-    JSON documents are walked down to their leaves."""
-    path = services.settings.data_dir / "opentms.db"
-    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        tables = [
-            name
-            for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
-        ]
-        for table in tables:
-            cursor = connection.execute(f'SELECT * FROM "{table}"')  # noqa: S608 - our names
-            columns = [description[0] for description in cursor.description]
-            for row in cursor:
-                for column, value in zip(columns, row, strict=True):
-                    yield from _leaves(table, column, value)
-    finally:
-        connection.close()
+    JSON documents are walked down to their leaves. Read through SQLAlchemy,
+    so it works on SQLite and PostgreSQL alike."""
+    with services.engine.connect() as connection:
+        for table in metadata.sorted_tables:
+            for row in connection.execute(select(table)):
+                for column, value in zip(table.columns.keys(), row, strict=True):
+                    if isinstance(value, memoryview):
+                        value = bytes(value)
+                    yield from _leaves(table.name, column, value)
 
 
 def _leaves(table: str, name: str, value: Any) -> Iterator[tuple[str, str, Any]]:
