@@ -8,15 +8,17 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from opentms.adapters.storage.customer_repositories import (
+    SQLCustomerRepository,
+    SQLShippingAddressRepository,
+)
 from opentms.adapters.storage.network_tokens import (
     SQLNetworkDirectory,
     SQLNetworkTokenRepository,
 )
 from opentms.adapters.storage.repositories import (
-    SQLCustomerRepository,
     SQLInstrumentIdentifierRepository,
     SQLPaymentInstrumentRepository,
-    SQLShippingAddressRepository,
 )
 from opentms.crypto.keyring import MerchantKeys
 from opentms.crypto.network_secrets import NetworkSecrets
