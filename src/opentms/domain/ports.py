@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol
@@ -113,6 +114,21 @@ class NetworkTokenRepository(Protocol):
         """Whether a number is any token's or any stored card's, all merchants."""
 
 
+@dataclass(frozen=True)
+class Chain:
+    """A token's path to the card: payment instrument, instrument identifier,
+    newest network token (each None where the path has none)."""
+
+    payment_instrument: PaymentInstrument | None
+    instrument_identifier: InstrumentIdentifier | None
+    token: NetworkToken | None
+
+
+class CredentialChain(Protocol):
+    def resolve(self, kind: str, token_id: str) -> Chain | None:
+        """``kind`` is customer, paymentInstrument, instrumentIdentifier or tokenizedCard."""
+
+
 class UnitOfWork(Protocol):
     """One transaction over one merchant's data. Leaving the block without
     :meth:`commit` rolls everything back."""
@@ -131,6 +147,9 @@ class UnitOfWork(Protocol):
 
     @property
     def network_tokens(self) -> NetworkTokenRepository: ...
+
+    @property
+    def credential_chain(self) -> CredentialChain: ...
 
     def __enter__(self) -> UnitOfWork: ...
 

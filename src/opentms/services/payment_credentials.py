@@ -69,7 +69,8 @@ class Resolved:
     instrument_identifier: InstrumentIdentifier | None
     payment_instrument: PaymentInstrument | None = None
     customer_id: str | None = None
-    token: NetworkToken | None = None
+    token: NetworkToken | None = None  # asked for by its own id (a tokenized card)
+    found_token: NetworkToken | None = None  # the instrument identifier's newest token
 
 
 class PaymentCredentialService:
@@ -85,7 +86,7 @@ class PaymentCredentialService:
             resolved = _resolve(uow, token_id)
             token = resolved.token
             if token is None and resolved.instrument_identifier is not None:
-                token = uow.network_tokens.current_for(resolved.instrument_identifier.id)
+                token = resolved.found_token
                 if (
                     token is None
                     and tenant.profile.network_tokens_enabled
@@ -189,39 +190,27 @@ def _resolve(uow: UnitOfWork, token_id: str) -> Resolved:
     """Customer → default payment instrument → instrument identifier; payment
     instrument → instrument identifier; instrument identifier; tokenized card."""
     if ids.is_instrument_identifier_id(token_id) and not ids.is_token_id(token_id):
-        ii = uow.instrument_identifiers.get(token_id)
-        return Resolved("instrumentIdentifier", token_id, ii)
-    if not ids.is_token_id(token_id):
+        kinds: tuple[str, ...] = ("instrumentIdentifier",)
+    elif ids.is_token_id(token_id):
+        kinds = ("customer", "paymentInstrument", "tokenizedCard")
+    else:
         raise NotFound()
-    for kind in ("customer", "paymentInstrument", "tokenizedCard"):
-        try:
-            return _resolve_as(uow, kind, token_id)
-        except NotFound:
+    for kind in kinds:
+        chain = uow.credential_chain.resolve(kind, token_id)
+        if chain is None:
             continue
+        pi = chain.payment_instrument
+        if kind == "tokenizedCard":
+            return Resolved(kind, token_id, chain.instrument_identifier, token=chain.token)
+        return Resolved(
+            kind,
+            token_id,
+            chain.instrument_identifier,
+            pi,
+            token_id if kind == "customer" else (pi.customer_id if pi else None),
+            found_token=chain.token,
+        )
     raise NotFound()
-
-
-def _resolve_as(uow: UnitOfWork, kind: str, token_id: str) -> Resolved:
-    if kind == "customer":
-        customer = uow.customers.get(token_id)
-        if customer.default_payment_instrument_id is None:
-            raise InvalidFields(
-                "The customer has no default payment instrument.", (FieldError("tokenId", "path"),)
-            )
-        pi = uow.payment_instruments.get(customer.default_payment_instrument_id)
-        ii = uow.instrument_identifiers.get(pi.instrument_identifier_id)
-        return Resolved(kind, token_id, ii, pi, customer.id)
-    if kind == "paymentInstrument":
-        pi = uow.payment_instruments.get(token_id)
-        ii = uow.instrument_identifiers.get(pi.instrument_identifier_id)
-        return Resolved(kind, token_id, ii, pi, pi.customer_id)
-    token = uow.network_tokens.get(token_id)
-    linked = (
-        uow.instrument_identifiers.get(token.instrument_identifier_id)
-        if token.instrument_identifier_id
-        else None
-    )
-    return Resolved(kind, token_id, linked, token=token)
 
 
 def _card_expiry(resolved: Resolved) -> tuple[str | None, str | None]:

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from opentms.adapters.storage.credential_chain import SQLCredentialChain
 from opentms.adapters.storage.customer_repositories import (
     SQLCustomerRepository,
     SQLShippingAddressRepository,
@@ -89,6 +90,13 @@ class SQLUnitOfWork:
         self.payment_instruments = SQLPaymentInstrumentRepository(self._conn, self._keys)
         self.customers = SQLCustomerRepository(self._conn, self._keys)
         self.shipping_addresses = SQLShippingAddressRepository(self._conn, self._keys)
+        self.credential_chain = SQLCredentialChain(
+            self._conn,
+            self._keys.merchant_id,
+            self.instrument_identifiers,
+            self.payment_instruments,
+            self.network_tokens,
+        )
         return self
 
     def __exit__(
