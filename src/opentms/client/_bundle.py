@@ -1,0 +1,99 @@
+"""The credentials bundle ``opentms merchants create`` writes: ``<merchant>.json``
+and the key files beside it (tms-api.md §6; ``opentms.cli.bundle``)."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from opentms.client._auth import HTTPSignatureAuth, JWTAuth
+from opentms.client._keys import MLE_CERTIFICATE_ALIAS, P12Contents, load_p12
+
+if TYPE_CHECKING:
+    from cryptography import x509
+
+AuthMode = Literal["signature", "jwt", "hs256"]
+
+
+def _text(document: dict[str, Any], *keys: str) -> str | None:
+    value: Any = document
+    for key in keys:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value if isinstance(value, str) and value else None
+
+
+@dataclass(frozen=True, repr=False)
+class CredentialsBundle:
+    """The merchant's identifiers and where its secrets are; secrets stay out of ``repr``."""
+
+    directory: Path
+    merchant_id: str
+    default_profile_id: str | None
+    key_id: str | None
+    shared_secret: str | None
+    jwt_kid: str | None
+    p12_file: Path | None
+    p12_password: str | None
+    key_alias: str | None
+    credentials_kid: str | None
+    credentials_private_key_file: Path | None
+
+    def __repr__(self) -> str:
+        directory = str(self.directory)
+        return f"CredentialsBundle(merchant_id={self.merchant_id!r}, directory={directory!r})"
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> CredentialsBundle:
+        bundle_path = Path(path)
+        document = json.loads(bundle_path.read_text())
+        if not isinstance(document, dict) or not _text(document, "merchantId"):
+            raise ValueError(f"{bundle_path} is not an opentms credentials bundle (no merchantId).")
+        directory = bundle_path.resolve().parent
+
+        def file(*keys: str) -> Path | None:
+            name = _text(document, *keys)
+            return directory / name if name else None
+
+        return cls(
+            directory=directory,
+            merchant_id=str(document["merchantId"]),
+            default_profile_id=_text(document, "defaultProfileId"),
+            key_id=_text(document, "httpSignature", "keyId"),
+            shared_secret=_text(document, "httpSignature", "sharedSecret"),
+            jwt_kid=_text(document, "jwt", "kid"),
+            p12_file=file("jwt", "p12File"),
+            p12_password=_text(document, "jwt", "p12Password"),
+            key_alias=_text(document, "jwt", "keyAlias"),
+            credentials_kid=_text(document, "paymentCredentials", "kid"),
+            credentials_private_key_file=file("paymentCredentials", "privateKeyFile"),
+        )
+
+    def p12(self) -> P12Contents | None:
+        if self.p12_file is None:
+            return None
+        return load_p12(self.p12_file, self.p12_password)
+
+    def auth(self, mode: AuthMode, p12: P12Contents | None) -> HTTPSignatureAuth | JWTAuth:
+        """The signer for ``mode``: ``signature``, ``jwt`` (RS256, the P12) or ``hs256``."""
+        if mode == "jwt":
+            if p12 is None or self.jwt_kid is None:
+                raise ValueError(
+                    "JWT (RS256) needs the bundle's P12 file; this merchant was registered "
+                    "with its own certificate, so give JWTAuth(...) its private key instead."
+                )
+            return JWTAuth(self.merchant_id, self.jwt_kid, private_key=p12.private_key)
+        if self.key_id is None or self.shared_secret is None:
+            raise ValueError("The bundle has no httpSignature keyId and sharedSecret.")
+        if mode == "hs256":
+            return JWTAuth(self.merchant_id, self.key_id, shared_secret=self.shared_secret)
+        if mode == "signature":
+            return HTTPSignatureAuth(self.merchant_id, self.key_id, self.shared_secret)
+        raise ValueError(f"auth must be 'signature', 'jwt' or 'hs256', not {mode!r}.")
+
+    @staticmethod
+    def mle_certificate(p12: P12Contents | None) -> x509.Certificate | None:
+        """The server's request-encryption certificate (CN ``CyberSource_SJC_US``)."""
+        return p12.certificate_named(MLE_CERTIFICATE_ALIAS) if p12 is not None else None
