@@ -153,36 +153,51 @@ class PaymentCredentialService:
 
 
 def _transaction_data(tenant: Tenant, request: CredentialsRequest) -> TransactionData:
-    currency = "000"
-    amount = 0
-    if request.currency is not None:
+    return transaction_data(
+        tenant.merchant_id,
+        request.amount,
+        request.currency,
+        request.transaction_type,
+        "orderInformation.amountDetails.totalAmount",
+        "orderInformation.amountDetails.currency",
+    )
+
+
+def transaction_data(
+    merchant_id: str,
+    amount: str | None,
+    currency: str | None,
+    transaction_type: TransactionType,
+    amount_field: str,
+    currency_field: str,
+) -> TransactionData:
+    """What a cryptogram binds, from a request's decimal amount and currency
+    code; a 400 naming ``amount_field`` or ``currency_field`` when they are bad."""
+    numeric = "000"
+    minor = 0
+    if currency is not None:
         try:
-            currency = cryptograms.currency_numeric(request.currency)
+            numeric = cryptograms.currency_numeric(currency)
         except ValueError:
             raise invalid_field(
-                "orderInformation.amountDetails.currency",
-                "orderInformation.amountDetails.currency must be an ISO 4217 code "
-                "(e.g. USD or 840).",
+                currency_field, f"{currency_field} must be an ISO 4217 code (e.g. USD or 840)."
             ) from None
-    if request.amount is not None:
-        if request.currency is None:
-            raise InvalidFields(
-                "An amount needs its currency.",
-                (FieldError("orderInformation.amountDetails.currency"),),
-            )
+    if amount is not None:
+        if currency is None:
+            raise InvalidFields("An amount needs its currency.", (FieldError(currency_field),))
         try:
-            amount = cryptograms.amount_minor_units(request.amount, currency)
+            minor = cryptograms.amount_minor_units(amount, numeric)
         except ValueError:
             raise invalid_field(
-                "orderInformation.amountDetails.totalAmount",
-                "orderInformation.amountDetails.totalAmount must be a positive decimal "
-                "amount with no more decimals than the currency has.",
+                amount_field,
+                f"{amount_field} must be a positive decimal amount with no more decimals "
+                "than the currency has.",
             ) from None
     return TransactionData(
-        amount=amount,
-        currency=currency,
-        merchant_reference=cryptograms.merchant_reference(tenant.merchant_id),
-        transaction_type=request.transaction_type,
+        amount=minor,
+        currency=numeric,
+        merchant_reference=cryptograms.merchant_reference(merchant_id),
+        transaction_type=transaction_type,
     )
 
 

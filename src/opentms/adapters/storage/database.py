@@ -63,7 +63,36 @@ def _begin_immediate(conn: Connection) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-class SQLUnitOfWork:
+class _Transaction:
+    """A connection and its transaction; rolled back on exit unless committed."""
+
+    _conn: Connection
+    _tx: Any
+
+    def _open(self, engine: Engine, readonly: bool = False) -> Connection:
+        self._conn = engine.connect()
+        if readonly:
+            self._conn.execution_options(opentms_readonly=True)
+        self._tx = self._conn.begin()
+        return self._conn
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if self._tx.is_active:
+                self._tx.rollback()
+        finally:
+            self._conn.close()
+
+    def commit(self) -> None:
+        self._tx.commit()
+
+
+class SQLUnitOfWork(_Transaction):
     """One transaction over one merchant's data; rolled back unless committed."""
 
     def __init__(
@@ -79,43 +108,24 @@ class SQLUnitOfWork:
         self._readonly = readonly
 
     def __enter__(self) -> SQLUnitOfWork:
-        self._conn = self._engine.connect()
-        if self._readonly:
-            self._conn.execution_options(opentms_readonly=True)
-        self._tx = self._conn.begin()
-        self.instrument_identifiers = SQLInstrumentIdentifierRepository(
-            self._conn, self._keys, self._secrets
-        )
-        self.network_tokens = SQLNetworkTokenRepository(self._conn, self._keys, self._secrets)
-        self.payment_instruments = SQLPaymentInstrumentRepository(self._conn, self._keys)
-        self.customers = SQLCustomerRepository(self._conn, self._keys)
-        self.shipping_addresses = SQLShippingAddressRepository(self._conn, self._keys)
+        conn = self._open(self._engine, self._readonly)
+        keys, secrets = self._keys, self._secrets
+        self.instrument_identifiers = SQLInstrumentIdentifierRepository(conn, keys, secrets)
+        self.network_tokens = SQLNetworkTokenRepository(conn, keys, secrets)
+        self.payment_instruments = SQLPaymentInstrumentRepository(conn, keys)
+        self.customers = SQLCustomerRepository(conn, keys)
+        self.shipping_addresses = SQLShippingAddressRepository(conn, keys)
         self.credential_chain = SQLCredentialChain(
-            self._conn,
-            self._keys.merchant_id,
+            conn,
+            keys.merchant_id,
             self.instrument_identifiers,
             self.payment_instruments,
             self.network_tokens,
         )
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        try:
-            if self._tx.is_active:
-                self._tx.rollback()
-        finally:
-            self._conn.close()
 
-    def commit(self) -> None:
-        self._tx.commit()
-
-
-class SQLNetworkUnitOfWork:
+class SQLNetworkUnitOfWork(_Transaction):
     """One transaction as the card network: tokens by number, any merchant."""
 
     def __init__(self, engine: Engine, secrets: NetworkSecrets) -> None:
@@ -123,22 +133,5 @@ class SQLNetworkUnitOfWork:
         self._secrets = secrets
 
     def __enter__(self) -> SQLNetworkUnitOfWork:
-        self._conn = self._engine.connect()
-        self._tx = self._conn.begin()
-        self.directory = SQLNetworkDirectory(self._conn, self._secrets)
+        self.directory = SQLNetworkDirectory(self._open(self._engine), self._secrets)
         return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        try:
-            if self._tx.is_active:
-                self._tx.rollback()
-        finally:
-            self._conn.close()
-
-    def commit(self) -> None:
-        self._tx.commit()

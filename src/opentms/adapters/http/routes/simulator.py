@@ -9,10 +9,10 @@ from opentms.adapters.http.openapi import Operation
 from opentms.adapters.http.pipeline import Call, Pipeline, json_response
 from opentms.adapters.http.schemas.tokens import AuthorizationCreate
 from opentms.bootstrap import Services
-from opentms.crypto import cryptograms
-from opentms.crypto.cryptograms import TransactionData, TransactionType
-from opentms.domain.errors import FieldError, InvalidFields, invalid_field
+from opentms.crypto.cryptograms import TransactionType
+from opentms.domain.errors import FieldError, InvalidFields
 from opentms.services.authorizations import Authorization
+from opentms.services.payment_credentials import transaction_data
 
 PATH = "/opentms/v1/simulations/authorizations"
 
@@ -25,21 +25,14 @@ def operations(services: Services, pipeline: Pipeline) -> list[Operation]:
                 "Send exactly one of cryptogram or securityCode.",
                 (FieldError("cryptogram"), FieldError("securityCode")),
             )
-        currency, amount = "000", 0
-        if model.currency is not None:
-            try:
-                currency = cryptograms.currency_numeric(model.currency)
-            except ValueError:
-                raise invalid_field("currency", "currency must be an ISO 4217 code.") from None
-        if model.amount is not None:
-            if model.currency is None:
-                raise invalid_field("currency", "An amount needs its currency.")
-            try:
-                amount = cryptograms.amount_minor_units(model.amount, currency)
-            except ValueError:
-                raise invalid_field(
-                    "amount", "amount has more decimals than the currency allows."
-                ) from None
+        data = transaction_data(
+            call.tenant.merchant_id,
+            model.amount,
+            model.currency,
+            TransactionType(model.transaction_type or "ECOM"),
+            "amount",
+            "currency",
+        )
         decision = services.authorizations.authorize(
             Authorization(
                 token_number=model.token_number,
@@ -48,12 +41,7 @@ def operations(services: Services, pipeline: Pipeline) -> list[Operation]:
                 cryptogram=model.cryptogram,
                 security_code=model.security_code,
                 eci=model.eci,
-                data=TransactionData(
-                    amount=amount,
-                    currency=currency,
-                    merchant_reference=cryptograms.merchant_reference(call.tenant.merchant_id),
-                    transaction_type=TransactionType(model.transaction_type or "ECOM"),
-                ),
+                data=data,
             )
         )
         body = {
