@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging.config
 import os
 from pathlib import Path
@@ -41,6 +42,7 @@ def serve(host: str, port: int, workers: int, data_dir: Path | None) -> None:
     """Run the TMS server (migrates the database first)."""
     import uvicorn
 
+    from opentms.adapters.http.server import GuardedHttpToolsProtocol
     from opentms.adapters.storage import migrate
     from opentms.adapters.storage.database import make_engine
 
@@ -52,17 +54,30 @@ def serve(host: str, port: int, workers: int, data_dir: Path | None) -> None:
     migrate.upgrade(engine)
     engine.dispose()
     click.echo(f"opentms serving on http://{host}:{port} (data: {_where(settings)})", err=True)
+    _raise_open_file_limit()
     uvicorn.run(
         "opentms.adapters.http.asgi:app",
         factory=True,
         host=host,
         port=port,
         workers=workers,
+        http=GuardedHttpToolsProtocol,
         log_config=logging_config(settings.log_level),
+        # Above the Node SDK's 4-5 s idle sockets, so the client closes first.
         timeout_keep_alive=15,
         access_log=False,
         server_header=False,
     )
+
+
+def _raise_open_file_limit() -> None:
+    """Use the hard limit on open files: each client connection is one."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
 def _where(settings: Settings) -> str:

@@ -246,20 +246,22 @@ class Authenticator:
                 "The JWT signature does not verify with the key registered for it.",
             ) from None
         self._check_claims(request, claims, merchant_id, legacy, header)
-        self._check_unused(token, claims)
+        self._check_unused(token)
         kid = claims.get("v-c-response-mle-kid")
         return Principal(merchant_id, kid if isinstance(kid, str) and kid else None)
 
-    def _check_unused(self, token: str, claims: Mapping[str, Any]) -> None:
+    def _check_unused(self, token: str) -> None:
         """A JWT is accepted once: the SDKs make a new one (new jti, new iat)
-        for every request, so a second use is a replay."""
+        for every request, so a second use is a replay. What is remembered is
+        the signed part (header and claims), not the token's spelling: base64
+        lets the signature be written several ways. It is remembered for as
+        long as the token's iat can pass the time check (twice the skew)."""
         if self._replay_guard is None:
             return
-        expires = claims.get("exp")
         now = self._clock.now().timestamp()
-        until = float(expires) if isinstance(expires, int | float) else now
-        expires_at = datetime.fromtimestamp(max(until, now) + self._skew, UTC)
-        digest = hashlib.sha256(token.encode()).digest()
+        expires_at = datetime.fromtimestamp(now + 2 * self._skew + 120, UTC)
+        signed_part = token.rsplit(".", 1)[0]
+        digest = hashlib.sha256(signed_part.encode()).digest()
         if not self._replay_guard.first_use(digest, expires_at):
             raise _fail(
                 "replayed_token",

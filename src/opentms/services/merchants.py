@@ -29,6 +29,9 @@ from opentms.services.server_keys import ServerKeys
 from opentms.services.tenancy import Profile, Tenant
 
 MERCHANT_ID = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
+# Key ids and profile ids as they can be stored: anything else is unknown
+# without asking the database (which may refuse e.g. NUL bytes).
+_KEY_ID = re.compile(r"[\x21-\x7e]{1,128}")
 _T = TypeVar("_T")
 
 
@@ -204,6 +207,9 @@ class MerchantService:
     # Authentication lookups (CredentialDirectory) --------------------------------
 
     def shared_secret(self, key_id: str) -> tuple[str, bytes] | None:
+        if not _KEY_ID.fullmatch(key_id):
+            return None
+
         def load() -> tuple[str, bytes] | None:
             record = self._store.find_key(KeyKind.HTTP_SIGNATURE, key_id)
             if record is None:
@@ -214,6 +220,9 @@ class MerchantService:
         return self._cache.get(("secret", key_id), load)
 
     def jwt_certificate(self, kid: str) -> tuple[str, bytes] | None:
+        if not _KEY_ID.fullmatch(kid):
+            return None
+
         def load() -> tuple[str, bytes] | None:
             record = self._store.find_key(KeyKind.JWT_CERTIFICATE, kid)
             return None if record is None else (record.merchant_id, record.material)
@@ -221,6 +230,8 @@ class MerchantService:
         return self._cache.get(("jwt", kid), load)
 
     def jwt_certificates_of(self, merchant_id: str) -> list[bytes]:
+        if not MERCHANT_ID.match(merchant_id):
+            return []
         records = self._store.keys_of(merchant_id, KeyKind.JWT_CERTIFICATE)
         return [record.material for record in records]
 
@@ -239,6 +250,8 @@ class MerchantService:
     def response_key(self, merchant_id: str, kid: str) -> bytes | None:
         """The merchant's public key (or certificate) registered under ``kid``,
         to encrypt responses to when a JWT asks for response MLE."""
+        if not _KEY_ID.fullmatch(kid):
+            return None
         for kind in (KeyKind.PAYMENT_CREDENTIALS, KeyKind.JWT_CERTIFICATE):
             record = self._store.find_key(kind, kid)
             if record is not None and record.merchant_id == merchant_id:
@@ -255,6 +268,8 @@ class MerchantService:
         if merchant is None:
             raise ProfileNotFound("Merchant not found")
         wanted = (profile_id or merchant.default_profile_id).upper()
+        if not _KEY_ID.fullmatch(wanted):
+            raise ProfileNotFound()
         profile = self._cache.get(
             ("profile", merchant_id, wanted),
             lambda: self._store.find_profile(merchant_id, wanted),

@@ -49,6 +49,7 @@ PAGING = [
 ERROR_STATUSES = {
     "400": "Invalid request: errors[].details[] names the fields",
     "401": "Authentication failed: errors[].reason names the check",
+    "403": "Refused: a network declined, or the token is suspended",
     "404": "Token not found",
     "409": "Conflict",
     "410": "Token was deleted",
@@ -68,6 +69,7 @@ class Operation:
     request: type[BaseModel] | None = None
     parameters: list[dict[str, Any]] = field(default_factory=list)
     extra_statuses: tuple[int, ...] = ()
+    media_type: str = "application/json"
 
     @property
     def operation_id(self) -> str:
@@ -88,9 +90,16 @@ def openapi_document(operations: list[Operation]) -> dict[str, Any]:
             for part in op.path.split("/")
             if part.startswith("{")
         ]
-        responses: dict[str, Any] = {str(op.status): {"description": "Success"}}
-        for status in op.extra_statuses:
+        responses: dict[str, Any] = {}
+        for status in (op.status, *op.extra_statuses):
             responses[str(status)] = {"description": "Success"}
+            if status in (200, 201):
+                schema = (
+                    {"type": "string"}
+                    if op.media_type == "application/jose"
+                    else {"type": "object"}
+                )
+                responses[str(status)]["content"] = {op.media_type: {"schema": schema}}
         for code, text in ERROR_STATUSES.items():
             responses[code] = {
                 "description": text,

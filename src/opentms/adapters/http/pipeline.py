@@ -4,6 +4,8 @@ endpoints use to read the request and answer."""
 
 from __future__ import annotations
 
+import logging
+import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -11,20 +13,22 @@ from typing import Any, TypeVar
 
 import orjson
 from pydantic import BaseModel
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from opentms.adapters.http.errors import JSON_CONTENT_TYPE, vault_error_response
 from opentms.adapters.http.schemas.common import parse_json, validate
 from opentms.crypto import jwe
-from opentms.domain.errors import FieldError, InvalidFields, PayloadTooLarge, VaultError
+from opentms.domain.errors import FieldError, InvalidFields, NotFound, PayloadTooLarge, VaultError
 from opentms.domain.resources import etag
 from opentms.services.authentication import Authenticator, SignedRequest
 from opentms.services.merchants import MerchantService
 from opentms.services.server_keys import ServerKeys
 from opentms.services.tenancy import Tenant
 
+log = logging.getLogger("opentms.http")
 _M = TypeVar("_M", bound=BaseModel)
+_PATH_ID = re.compile(r"[A-Za-z0-9._\-]{1,64}")
 MAX_LIMIT = 100
 
 
@@ -37,7 +41,12 @@ class Call:
     tenant: Tenant
 
     def path(self, name: str) -> str:
-        return str(self.request.path_params[name])
+        """A path parameter. Ids are letters, digits and ``-_.``; anything else
+        names no token (and never reaches the database)."""
+        value = str(self.request.path_params[name])
+        if not _PATH_ID.fullmatch(value):
+            raise NotFound()
+        return value
 
     def header(self, name: str) -> str | None:
         return self.request.headers.get(name)
@@ -69,7 +78,7 @@ class Call:
         raw = self.request.query_params.get(name)
         if raw is None:
             return default
-        if not raw.isascii() or not raw.isdigit() or not low <= int(raw) <= high:
+        if not raw.isascii() or not raw.isdigit() or len(raw) > 12 or not low <= int(raw) <= high:
             raise InvalidFields(
                 f"The query parameter {name} must be an integer from {low} to {high}.",
                 (FieldError(name, "query"),),
@@ -97,12 +106,19 @@ async def read_body(request: Request, limit: int) -> bytes:
         raise PayloadTooLarge(limit)
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(limit)
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise PayloadTooLarge(limit)
+            chunks.append(chunk)
+    except ClientDisconnect:
+        raise ClientGone() from None
     return b"".join(chunks)
+
+
+class ClientGone(Exception):
+    """The client closed the connection before sending its whole body."""
 
 
 def request_target(request: Request) -> str:
@@ -126,7 +142,12 @@ class Pipeline:
 
     def endpoint(self, handler: Handler) -> Endpoint:
         async def run(request: Request) -> Response:
-            body = await read_body(request, self.max_body_bytes)
+            try:
+                body = await read_body(request, self.max_body_bytes)
+            except ClientGone:
+                # Nobody is left to read an answer; this is not a server error.
+                log.info("client disconnected before sending its body")
+                return Response(status_code=400)
             headers = {
                 name.decode("latin-1").lower(): value.decode("latin-1")
                 for name, value in reversed(request.scope["headers"])

@@ -6,6 +6,7 @@ from types import TracebackType
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.exc import DataError
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from opentms.adapters.storage.credential_chain import SQLCredentialChain
@@ -23,6 +24,7 @@ from opentms.adapters.storage.repositories import (
 )
 from opentms.crypto.keyring import MerchantKeys
 from opentms.crypto.network_secrets import NetworkSecrets
+from opentms.domain.errors import FieldError, InvalidFields
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
@@ -87,6 +89,13 @@ class _Transaction:
                 self._tx.rollback()
         finally:
             self._conn.close()
+        if isinstance(exc, DataError):
+            # A value the database cannot hold (PostgreSQL refuses NUL bytes in
+            # text, say) is the request's fault, and nothing was written.
+            raise InvalidFields(
+                "The request holds a value the database cannot store.",
+                (FieldError("body", "body"),),
+            ) from exc
 
     def commit(self) -> None:
         self._tx.commit()

@@ -188,6 +188,7 @@ def operations(services: Services, pipeline: Pipeline) -> list[Operation]:
             "Payment Credentials",
             201,
             PaymentCredentialsCreate,
+            media_type="application/jose",
         ),
         Operation(
             "POST",
@@ -197,5 +198,6 @@ def operations(services: Services, pipeline: Pipeline) -> list[Operation]:
             "Payment Credentials",
             201,
             PaymentCredentialsCreate,
+            media_type="application/jose",
         ),
     ]
