@@ -105,8 +105,9 @@ class NetworkTokenRepository(Protocol):
     def delete_for(self, ii_id: str, now: datetime) -> None:
         """Delete the live tokens of an instrument identifier."""
 
-    def next_atc(self, token_id: str) -> int:
-        """Increment the token's ATC atomically and return the new value."""
+    def next_atc(self, token_id: str) -> int | None:
+        """Increment an ACTIVE token's ATC atomically and return the new value
+        (None if the token is not active)."""
 
     def record(self, transaction: TokenTransaction) -> None: ...
 

@@ -80,43 +80,38 @@ class PaymentCredentialService:
         self._clock = clock
 
     def issue(self, tenant: Tenant, token_id: str, request: CredentialsRequest) -> dict[str, Any]:
-        """The payment credentials payload (clear token, cryptogram or code)."""
+        """The payment credentials payload (clear token, cryptogram or code).
+
+        Three short transactions rather than one long one: the token is looked
+        up in a read transaction, the ATC is taken in a write transaction of two
+        statements, and the cryptography runs after it commits, so a database
+        write lock (all of SQLite's, or the token's row on PostgreSQL) is held
+        for as little time as possible.
+        """
         data = _transaction_data(tenant, request)
-        with self._uow(tenant.keys, False) as uow:
+        with self._uow(tenant.keys, True) as uow:
             resolved = _resolve(uow, token_id)
-            token = resolved.token
-            if token is None and resolved.instrument_identifier is not None:
-                token = resolved.found_token
-                if (
-                    token is None
-                    and tenant.profile.network_tokens_enabled
-                    and isinstance(resolved.instrument_identifier.instrument, PAN)
-                ):
-                    expiry = _card_expiry(resolved)
-                    token = self._provisioner.provision(
-                        uow,
-                        tenant,
-                        resolved.instrument_identifier.instrument,
-                        expiry[0],
-                        expiry[1],
-                        resolved.instrument_identifier.id,
-                    )
-            if token is None or token.state == TokenState.UNPROVISIONED:
-                payload = self._without_token(resolved, request)
-                uow.commit()
-                return payload
-            _check_usable(token)
-            credential = _credential_kind(token.network, request)
-            authenticated = request.authenticated_by_passkey and token.network == TokenNetwork.VISA
+        token = resolved.token or resolved.found_token
+        if token is None and self._may_provision(tenant, resolved):
+            token = self._provision(tenant, resolved)
+        if token is None or token.state == TokenState.UNPROVISIONED:
+            return self._without_token(resolved, request)
+        _check_usable(token)
+        credential = _credential_kind(token.network, request)
+        authenticated = request.authenticated_by_passkey and token.network == TokenNetwork.VISA
+        eci = cryptograms.eci_for(token.network, authenticated)
+        with self._uow(tenant.keys, False) as uow:
             atc = uow.network_tokens.next_atc(token.id)
+            if atc is None:
+                # Suspended or deleted since it was read: say which.
+                _check_usable(uow.network_tokens.get(token.id))
+                raise NotAvailable("The network token is not active.")
             if atc > MAX_ATC:
                 # The transaction rolls back: the counter stays at its last value.
                 raise Declined(
                     "The network token's application transaction counter is exhausted "
                     f"(ATC {MAX_ATC}); enroll the card again for a new token."
                 )
-            eci = cryptograms.eci_for(token.network, authenticated)
-            values = _credential_values(token, credential, atc, data)
             uow.network_tokens.record(
                 TokenTransaction(
                     token_id=token.id,
@@ -130,9 +125,32 @@ class PaymentCredentialService:
                     issued_at=self._clock.now(),
                 )
             )
-            payload = _payload(resolved, token, request, values, atc, eci, authenticated)
             uow.commit()
-        return payload
+        values = _credential_values(token, credential, atc, data)
+        return _payload(resolved, token, request, values, atc, eci, authenticated)
+
+    @staticmethod
+    def _may_provision(tenant: Tenant, resolved: Resolved) -> bool:
+        ii = resolved.instrument_identifier
+        return (
+            resolved.kind != "tokenizedCard"
+            and ii is not None
+            and isinstance(ii.instrument, PAN)
+            and tenant.profile.network_tokens_enabled
+        )
+
+    def _provision(self, tenant: Tenant, resolved: Resolved) -> NetworkToken | None:
+        ii = resolved.instrument_identifier
+        if ii is None or not isinstance(ii.instrument, PAN):
+            return None
+        with self._uow(tenant.keys, False) as uow:
+            # Looked at again under the write lock: one token per request race.
+            token = uow.network_tokens.current_for(ii.id)
+            if token is None:
+                month, year = _card_expiry(resolved)
+                token = self._provisioner.provision(uow, tenant, ii.instrument, month, year, ii.id)
+            uow.commit()
+        return token
 
     def _without_token(self, resolved: Resolved, request: CredentialsRequest) -> dict[str, Any]:
         if request.version == 2:

@@ -49,6 +49,7 @@ _NEXT_ATC = (
     .where(
         network_tokens.c.id == bindparam("token_id"),
         network_tokens.c.merchant_id == bindparam("owner"),
+        network_tokens.c.state == TokenState.ACTIVE.value,
     )
     .values(atc=network_tokens.c.atc + 1)
     .returning(network_tokens.c.atc)
@@ -191,13 +192,14 @@ class SQLNetworkTokenRepository:
             )
         )
 
-    def next_atc(self, token_id: str) -> int:
-        """Increment the token's ATC in the database and return the new value.
-        One UPDATE ... RETURNING: two concurrent calls never see the same ATC."""
+    def next_atc(self, token_id: str) -> int | None:
+        """Increment the ATC of an ACTIVE token in the database and return the
+        new value (None if the token is not active). One UPDATE ... RETURNING:
+        two concurrent calls never see the same ATC."""
         atc = self._conn.execute(
             _NEXT_ATC, {"token_id": token_id, "owner": self._keys.merchant_id}
-        ).scalar_one()
-        return int(atc)
+        ).scalar_one_or_none()
+        return None if atc is None else int(atc)
 
     def record(self, transaction: TokenTransaction) -> None:
         self._conn.execute(
