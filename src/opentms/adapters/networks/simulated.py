@@ -127,11 +127,9 @@ class SimulatedTokenProvider:
 
     def _new_number(self, pan: PAN, taken: Callable[[str], bool]) -> PAN:
         profile = self.profile
+        width = profile.length - len(profile.token_bin) - 1
         for _ in range(100):
-            middle = "".join(
-                str(secrets.randbelow(10))
-                for _ in range(profile.length - len(profile.token_bin) - 1)
-            )
+            middle = f"{secrets.randbelow(10**width):0{width}d}"
             body = profile.token_bin + middle
             candidate = body + luhn_check_digit(body)
             if candidate != pan.reveal() and not taken(candidate):
@@ -173,8 +171,8 @@ class SimulatedTokenProvider:
 
 
 def _alphanumeric(length: int) -> str:
-    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-    return "".join(secrets.choice(alphabet) for _ in range(length))
+    # Base 32 of random bytes: upper-case letters and digits 2-7, one call.
+    return base64.b32encode(secrets.token_bytes(length)).decode()[:length]
 
 
 def card_art_png(background_hex: str, width: int = 64, height: int = 40) -> bytes:

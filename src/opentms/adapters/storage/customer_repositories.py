@@ -18,16 +18,17 @@ class SQLCustomerRepository(MerchantScopedTable):
 
     def add(self, customer: Customer) -> None:
         self._conn.execute(
-            self.table.insert().values(
-                id=customer.id,
-                merchant_id=customer.merchant_id,
-                attributes_sealed=self._seal(customer.id, customer.attributes),
-                default_payment_instrument_id=customer.default_payment_instrument_id,
-                default_shipping_address_id=customer.default_shipping_address_id,
-                version=customer.version,
-                created_at=customer.created_at,
-                updated_at=customer.created_at,
-            )
+            self.table.insert(),
+            {
+                "id": customer.id,
+                "merchant_id": customer.merchant_id,
+                "attributes_sealed": self._seal(customer.id, customer.attributes),
+                "default_payment_instrument_id": customer.default_payment_instrument_id,
+                "default_shipping_address_id": customer.default_shipping_address_id,
+                "version": customer.version,
+                "created_at": customer.created_at,
+                "updated_at": customer.created_at,
+            },
         )
 
     def get(self, customer_id: str) -> Customer:
@@ -69,15 +70,16 @@ class SQLShippingAddressRepository(MerchantScopedTable):
 
     def add(self, address: ShippingAddress) -> None:
         self._conn.execute(
-            self.table.insert().values(
-                id=address.id,
-                merchant_id=address.merchant_id,
-                customer_id=address.customer_id,
-                attributes_sealed=self._seal(address.id, address.attributes),
-                version=address.version,
-                created_at=address.created_at,
-                updated_at=address.created_at,
-            )
+            self.table.insert(),
+            {
+                "id": address.id,
+                "merchant_id": address.merchant_id,
+                "customer_id": address.customer_id,
+                "attributes_sealed": self._seal(address.id, address.attributes),
+                "version": address.version,
+                "created_at": address.created_at,
+                "updated_at": address.created_at,
+            },
         )
 
     def get(self, address_id: str) -> ShippingAddress:

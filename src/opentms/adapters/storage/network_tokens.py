@@ -56,6 +56,10 @@ _NEXT_ATC = (
 )
 
 _RECORD = token_transactions.insert()
+_NUMBER_TAKEN = select(
+    exists().where(network_tokens.c.number_index == bindparam("index"))
+    | exists().where(instrument_identifiers.c.network_index == bindparam("index"))
+)
 
 _DETAIL_FIELDS = (
     "token_reference_id",
@@ -103,41 +107,38 @@ class SQLNetworkTokenRepository:
     def add(self, token: NetworkToken) -> None:
         number = token.number.reveal() if token.number else None
         self._conn.execute(
-            network_tokens.insert().values(
-                id=token.id,
-                merchant_id=token.merchant_id,
-                instrument_identifier_id=token.instrument_identifier_id,
-                network=token.network.value,
-                state=token.state.value,
-                source=token.source,
-                reason=token.reason.value if token.reason else None,
-                number_index=self._secrets.index(number) if number else None,
-                number_sealed=(
+            network_tokens.insert(),
+            {
+                "id": token.id,
+                "merchant_id": token.merchant_id,
+                "instrument_identifier_id": token.instrument_identifier_id,
+                "network": token.network.value,
+                "state": token.state.value,
+                "source": token.source,
+                "reason": token.reason.value if token.reason else None,
+                "number_index": self._secrets.index(number) if number else None,
+                "number_sealed": (
                     self._keys.seal(number.encode(), f"networkToken:{token.id}") if number else None
                 ),
-                master_key_sealed=(
+                "master_key_sealed": (
                     self._secrets.seal_token_key(token.id, token.master_key)
                     if token.master_key
                     else None
                 ),
-                expiration_month=token.expiration_month,
-                expiration_year=token.expiration_year,
-                details=_details(token),
-                atc=token.atc,
-                version=token.version,
-                created_at=token.created_at,
-                updated_at=token.created_at,
-            )
+                "expiration_month": token.expiration_month,
+                "expiration_year": token.expiration_year,
+                "details": _details(token),
+                "atc": token.atc,
+                "version": token.version,
+                "created_at": token.created_at,
+                "updated_at": token.created_at,
+            },
         )
 
     def number_taken(self, number: str) -> bool:
         """Whether ``number`` is any token's or any stored card's (all merchants)."""
         index = self._secrets.index(number)
-        query = select(
-            exists().where(network_tokens.c.number_index == index)
-            | exists().where(instrument_identifiers.c.network_index == index)
-        )
-        return bool(self._conn.execute(query).scalar())
+        return bool(self._conn.execute(_NUMBER_TAKEN, {"index": index}).scalar())
 
     def get(self, token_id: str) -> NetworkToken:
         readonly = bool(self._conn.get_execution_options().get("opentms_readonly"))

@@ -9,6 +9,8 @@ from typing import Any
 
 import orjson
 from sqlalchemy import Connection, Row, Table, and_, bindparam, func, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from opentms.adapters.storage.tables import (
@@ -25,6 +27,20 @@ from opentms.domain.resources import (
     InstrumentIdentifier,
     Page,
     PaymentInstrument,
+)
+
+_CONFLICT = ["merchant_id", "fingerprint"]
+_II_INSERTS = {
+    "sqlite": sqlite_insert(instrument_identifiers)
+    .on_conflict_do_nothing(index_elements=_CONFLICT)
+    .returning(instrument_identifiers.c.id),
+    "postgresql": postgresql_insert(instrument_identifiers)
+    .on_conflict_do_nothing(index_elements=_CONFLICT)
+    .returning(instrument_identifiers.c.id),
+}
+_BY_FINGERPRINT = select(instrument_identifiers).where(
+    instrument_identifiers.c.merchant_id == bindparam("merchant_id"),
+    instrument_identifiers.c.fingerprint == bindparam("fingerprint"),
 )
 
 
@@ -158,24 +174,48 @@ class SQLInstrumentIdentifierRepository(MerchantScopedTable):
 
     def add(self, ii: InstrumentIdentifier) -> bool:
         kind = "card" if isinstance(ii.instrument, PAN) else "bank"
-        # A savepoint keeps the surrounding transaction usable when the unique
-        # index on (merchant, fingerprint) reports that the card is stored.
+        # INSERT ... ON CONFLICT DO NOTHING on the unique (merchant, fingerprint):
+        # when another request stored the card first the database says so with
+        # a row count of 0, and the transaction stays usable.
+        statement = _II_INSERTS.get(self._conn.dialect.name)
+        if statement is None:  # pragma: no cover - SQLite and PostgreSQL have one
+            return self._add_with_savepoint(ii, kind)
+        inserted = self._conn.execute(statement, self._row_values(ii, kind)).first()
+        return inserted is not None
+
+    def _row_values(self, ii: InstrumentIdentifier, kind: str) -> dict[str, Any]:
+        return {
+            "id": ii.id,
+            "merchant_id": ii.merchant_id,
+            "kind": kind,
+            "fingerprint": ii.fingerprint,
+            "network_index": self._network_index(ii.instrument),
+            "instrument_sealed": self._seal_instrument(ii.id, ii.instrument),
+            "attributes_sealed": self._seal(ii.id, ii.attributes),
+            "state": ii.state,
+            "version": ii.version,
+            "created_at": ii.created_at,
+            "updated_at": ii.created_at,
+        }
+
+    def _add_with_savepoint(self, ii: InstrumentIdentifier, kind: str) -> bool:
         try:
             with self._conn.begin_nested():
                 self._conn.execute(
-                    self.table.insert().values(
-                        id=ii.id,
-                        merchant_id=ii.merchant_id,
-                        kind=kind,
-                        fingerprint=ii.fingerprint,
-                        network_index=self._network_index(ii.instrument),
-                        instrument_sealed=self._seal_instrument(ii.id, ii.instrument),
-                        attributes_sealed=self._seal(ii.id, ii.attributes),
-                        state=ii.state,
-                        version=ii.version,
-                        created_at=ii.created_at,
-                        updated_at=ii.created_at,
-                    )
+                    self.table.insert(),
+                    {
+                        "id": ii.id,
+                        "merchant_id": ii.merchant_id,
+                        "kind": kind,
+                        "fingerprint": ii.fingerprint,
+                        "network_index": self._network_index(ii.instrument),
+                        "instrument_sealed": self._seal_instrument(ii.id, ii.instrument),
+                        "attributes_sealed": self._seal(ii.id, ii.attributes),
+                        "state": ii.state,
+                        "version": ii.version,
+                        "created_at": ii.created_at,
+                        "updated_at": ii.created_at,
+                    },
                 )
         except IntegrityError:
             if self.find_by_fingerprint(ii.fingerprint) is None:
@@ -188,10 +228,7 @@ class SQLInstrumentIdentifierRepository(MerchantScopedTable):
 
     def find_by_fingerprint(self, fingerprint: bytes) -> InstrumentIdentifier | None:
         row = self._conn.execute(
-            select(self.table).where(
-                self.table.c.merchant_id == self._keys.merchant_id,
-                self.table.c.fingerprint == fingerprint,
-            )
+            _BY_FINGERPRINT, {"merchant_id": self._keys.merchant_id, "fingerprint": fingerprint}
         ).first()
         return None if row is None else self._to_domain(row)
 
@@ -253,17 +290,18 @@ class SQLPaymentInstrumentRepository(MerchantScopedTable):
 
     def add(self, pi: PaymentInstrument) -> None:
         self._conn.execute(
-            self.table.insert().values(
-                id=pi.id,
-                merchant_id=pi.merchant_id,
-                customer_id=pi.customer_id,
-                instrument_identifier_id=pi.instrument_identifier_id,
-                attributes_sealed=self._seal(pi.id, pi.attributes),
-                state=pi.state,
-                version=pi.version,
-                created_at=pi.created_at,
-                updated_at=pi.created_at,
-            )
+            self.table.insert(),
+            {
+                "id": pi.id,
+                "merchant_id": pi.merchant_id,
+                "customer_id": pi.customer_id,
+                "instrument_identifier_id": pi.instrument_identifier_id,
+                "attributes_sealed": self._seal(pi.id, pi.attributes),
+                "state": pi.state,
+                "version": pi.version,
+                "created_at": pi.created_at,
+                "updated_at": pi.created_at,
+            },
         )
 
     def get(self, pi_id: str) -> PaymentInstrument:
