@@ -67,6 +67,18 @@ class InstrumentStore:
         expiry: CardExpiry,
     ) -> tuple[InstrumentIdentifier, bool]:
         """The merchant's instrument identifier for this card, and whether it is new."""
+        ii, created, _ = self.store_with_token(uow, tenant, instrument, attributes, expiry)
+        return ii, created
+
+    def store_with_token(
+        self,
+        uow: UnitOfWork,
+        tenant: Tenant,
+        instrument: PAN | BankAccount,
+        attributes: Mapping[str, Any],
+        expiry: CardExpiry,
+    ) -> tuple[InstrumentIdentifier, bool, NetworkToken | None]:
+        """As :meth:`store`, with the token provisioned for a new card (if any)."""
         if isinstance(instrument, PAN):
             fingerprint = tenant.keys.fingerprint("card", instrument.reveal())
         else:
@@ -75,7 +87,7 @@ class InstrumentStore:
             )
         existing = uow.instrument_identifiers.find_by_fingerprint(fingerprint)
         if existing is not None:
-            return existing, False
+            return existing, False, None
         ii = InstrumentIdentifier(
             id=ids.new_instrument_identifier_id(),
             merchant_id=tenant.merchant_id,
@@ -90,10 +102,13 @@ class InstrumentStore:
             winner = uow.instrument_identifiers.find_by_fingerprint(fingerprint)
             if winner is None:  # pragma: no cover - the unique index guarantees a row
                 raise RuntimeError("instrument identifier vanished during creation")
-            return winner, False
+            return winner, False, None
+        token = None
         if isinstance(instrument, PAN) and tenant.profile.network_tokens_enabled:
-            self._provisioner.provision(uow, tenant, instrument, expiry.month, expiry.year, ii.id)
-        return ii, True
+            token = self._provisioner.provision(
+                uow, tenant, instrument, expiry.month, expiry.year, ii.id
+            )
+        return ii, True, token
 
 
 class InstrumentIdentifierService:
@@ -118,8 +133,11 @@ class InstrumentIdentifierService:
     ) -> tuple[InstrumentIdentifierView, bool]:
         """Store a card; ``created`` is False when the merchant already stored it."""
         with self._uow(tenant.keys, False) as uow:
-            ii, created = self._store.store(uow, tenant, instrument, attributes, expiry)
-            view = ii_view(uow, ii)
+            ii, created, token = self._store.store_with_token(
+                uow, tenant, instrument, attributes, expiry
+            )
+            # A new card's token is the one just provisioned (or none at all).
+            view = InstrumentIdentifierView(ii, token) if created else ii_view(uow, ii)
             uow.commit()
         return view, created
 
