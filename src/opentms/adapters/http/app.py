@@ -88,11 +88,12 @@ def create_app(services: Services) -> Starlette:
         services.server_keys,
         services.settings.max_body_bytes,
     )
+    # Starlette tries routes in order: the busiest (payment credentials) first.
     operations: list[Operation] = [
+        *tokens.operations(services, pipeline),
         *instrument_identifiers.operations(services, pipeline),
         *payment_instruments.operations(services, pipeline),
         *customers.operations(services, pipeline),
-        *tokens.operations(services, pipeline),
         *tokenize.operations(services, pipeline),
         *simulator.operations(services, pipeline),
     ]
