@@ -1,0 +1,1 @@
+"""Server benchmarks of opentms (see bench/README.md)."""
