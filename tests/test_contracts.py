@@ -28,6 +28,8 @@ def test_every_vault_error_is_mapped_to_a_status_and_type() -> None:
 def test_client_errors_are_4xx_and_only_decryption_is_5xx(error: type, status: int) -> None:
     if error is errors.DecryptionFailed:
         assert status == 500
+    elif error is errors.DatabaseUnavailable:
+        assert status == 503
     else:
         assert 400 <= status < 500
 

@@ -22,6 +22,7 @@
     ├── Forbidden                      forbidden           403
     │   └── Declined                   declined            403 (a network refused)
     ├── AuthenticationFailed           401, says which check failed
+    ├── DatabaseUnavailable            serverError         503 (connection lost; retry)
     └── DecryptionFailed               500, opaque: one class for every unseal failure
 
 Messages name ids and fields, never card data or key material.
@@ -150,6 +151,14 @@ class AuthenticationFailed(VaultError):
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)
         self.reason = reason
+
+
+class DatabaseUnavailable(VaultError):
+    """The database connection was lost; nothing of the request is certain to
+    have been written. The client should retry (503)."""
+
+    def __init__(self) -> None:
+        super().__init__("The database is unavailable; retry the request.")
 
 
 class DecryptionFailed(VaultError):

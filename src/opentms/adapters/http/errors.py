@@ -32,6 +32,7 @@ ERROR_RESPONSES: dict[type[e.VaultError], tuple[int, str]] = {
     e.Forbidden: (403, "forbidden"),
     e.Declined: (403, "declined"),
     e.AuthenticationFailed: (401, "authenticationFailed"),
+    e.DatabaseUnavailable: (503, "serverError"),
     e.DecryptionFailed: (500, "internalError"),
 }
 
