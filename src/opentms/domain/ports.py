@@ -111,6 +111,10 @@ class NetworkTokenRepository(Protocol):
 
     def record(self, transaction: TokenTransaction) -> None: ...
 
+    def issue(self, transaction: TokenTransaction) -> int | None:
+        """Take an ACTIVE token's next ATC and record ``transaction`` against it;
+        the ATC, or None if the token is not active."""
+
     def number_taken(self, number: str) -> bool:
         """Whether a number is any token's or any stored card's, all merchants."""
 

@@ -100,8 +100,19 @@ class PaymentCredentialService:
         credential = _credential_kind(token.network, request)
         authenticated = request.authenticated_by_passkey and token.network == TokenNetwork.VISA
         eci = cryptograms.eci_for(token.network, authenticated)
+        issued = TokenTransaction(
+            token_id=token.id,
+            atc=0,
+            credential=credential,
+            amount=data.amount,
+            currency=data.currency,
+            merchant_reference=data.merchant_reference,
+            transaction_type=data.transaction_type.value,
+            eci=eci,
+            issued_at=self._clock.now(),
+        )
         with self._uow(tenant.keys, False) as uow:
-            atc = uow.network_tokens.next_atc(token.id)
+            atc = uow.network_tokens.issue(issued)
             if atc is None:
                 # Suspended or deleted since it was read: say which.
                 _check_usable(uow.network_tokens.get(token.id))
@@ -112,19 +123,6 @@ class PaymentCredentialService:
                     "The network token's application transaction counter is exhausted "
                     f"(ATC {MAX_ATC}); enroll the card again for a new token."
                 )
-            uow.network_tokens.record(
-                TokenTransaction(
-                    token_id=token.id,
-                    atc=atc,
-                    credential=credential,
-                    amount=data.amount,
-                    currency=data.currency,
-                    merchant_reference=data.merchant_reference,
-                    transaction_type=data.transaction_type.value,
-                    eci=eci,
-                    issued_at=self._clock.now(),
-                )
-            )
             uow.commit()
         values = _credential_values(token, credential, atc, data)
         return _payload(resolved, token, request, values, atc, eci, authenticated)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Row, and_, bindparam, exists, select, update
+from sqlalchemy import Connection, Row, and_, bindparam, exists, select, text, update
 
 from opentms.adapters.storage.tables import (
     instrument_identifiers,
@@ -56,6 +57,35 @@ _NEXT_ATC = (
 )
 
 _RECORD = token_transactions.insert()
+# PostgreSQL: the ATC increment and the record of what it was issued for in one
+# statement, one round trip (the payment-credentials hot path).
+_ISSUE_POSTGRESQL = text(
+    "WITH taken AS ("
+    " UPDATE network_tokens SET atc = atc + 1"
+    " WHERE id = :token_id AND merchant_id = :owner AND state = 'ACTIVE'"
+    " RETURNING id, atc)"
+    " INSERT INTO token_transactions (token_id, atc, credential, amount, currency,"
+    " merchant_reference, transaction_type, eci, issued_at)"
+    " SELECT taken.id, taken.atc, :credential, :amount, :currency, :merchant_reference,"
+    " :transaction_type, :eci, :issued_at FROM taken"
+    " RETURNING atc"
+)
+
+
+def _transaction_values(transaction: TokenTransaction) -> dict[str, Any]:
+    return {
+        "token_id": transaction.token_id,
+        "atc": transaction.atc,
+        "credential": transaction.credential.value,
+        "amount": transaction.amount,
+        "currency": transaction.currency,
+        "merchant_reference": transaction.merchant_reference,
+        "transaction_type": transaction.transaction_type,
+        "eci": transaction.eci,
+        "issued_at": transaction.issued_at,
+    }
+
+
 _NUMBER_TAKEN = select(
     exists().where(network_tokens.c.number_index == bindparam("index"))
     | exists().where(instrument_identifiers.c.network_index == bindparam("index"))
@@ -202,21 +232,23 @@ class SQLNetworkTokenRepository:
         ).scalar_one_or_none()
         return None if atc is None else int(atc)
 
+    def issue(self, transaction: TokenTransaction) -> int | None:
+        """Take the next ATC of an ACTIVE token and record the credential issued
+        against it (``transaction.atc`` is ignored); the ATC, or None if the
+        token is not active. On PostgreSQL one statement does both."""
+        if self._conn.dialect.name != "postgresql":
+            atc = self.next_atc(transaction.token_id)
+            if atc is not None:
+                self.record(replace(transaction, atc=atc))
+            return atc
+        atc = self._conn.execute(
+            _ISSUE_POSTGRESQL,
+            {**_transaction_values(transaction), "owner": self._keys.merchant_id},
+        ).scalar_one_or_none()
+        return None if atc is None else int(atc)
+
     def record(self, transaction: TokenTransaction) -> None:
-        self._conn.execute(
-            _RECORD,
-            {
-                "token_id": transaction.token_id,
-                "atc": transaction.atc,
-                "credential": transaction.credential.value,
-                "amount": transaction.amount,
-                "currency": transaction.currency,
-                "merchant_reference": transaction.merchant_reference,
-                "transaction_type": transaction.transaction_type,
-                "eci": transaction.eci,
-                "issued_at": transaction.issued_at,
-            },
-        )
+        self._conn.execute(_RECORD, _transaction_values(transaction))
 
     def _to_domain(self, row: Row[Any]) -> NetworkToken:
         details = orjson.loads(row.details)
