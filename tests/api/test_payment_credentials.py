@@ -12,11 +12,11 @@ from typing import Any
 import httpx
 import pytest
 from jwcrypto.common import JWException
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 from starlette.applications import Starlette
 
 from opentms.adapters.networks.simulated import MAGIC_FAILURES
-from opentms.adapters.storage.tables import network_tokens
+from opentms.adapters.storage.tables import network_tokens, token_transactions
 from opentms.bootstrap import Services
 from tests.api.envelopes import assert_error
 from tests.api.factories import CUSTOMERS, II, JSON, json_of, masked
@@ -44,7 +44,6 @@ from tests.api.tokens_support import (
     named,
     network_params,
     new_merchant,
-    open_credentials,
     set_state,
     signed_client,
     store_as,
@@ -649,22 +648,26 @@ def test_an_exhausted_counter_is_not_a_server_error(
 ) -> None:
     """The ATC is two bytes, so a token gives at most 65535 cryptograms or
     codes. Reaching that through the API takes 65535 calls: the counter is
-    advanced in the database instead. Past it, the answer may be a refusal or
-    good credentials, never a 500 (DESIGN.md decision 8)."""
+    advanced in the database instead. Past it, the request is refused (403,
+    never a 500: DESIGN.md decision 8), the counter stays at 65535 and no
+    credential is recorded for the refused request."""
     ii = create_ii(client, network.new_pan())
+    token_id = token_id_of(ii)
     with services.engine.begin() as connection:
         connection.execute(
-            update(network_tokens).where(network_tokens.c.id == token_id_of(ii)).values(atc=65534)
+            update(network_tokens).where(network_tokens.c.id == token_id).values(atc=65534)
         )
     last = issue(client, merchant, ii["id"])["tokenizedCard"]
     assert authorize(client, last) == approved(network, 65535)
     response = client.post(credentials_path(ii["id"]), json={})
-    assert response.status_code != 500, response.text
-    if response.status_code == 201:
-        assert (
-            authorize(client, open_credentials(response, merchant)["tokenizedCard"])["status"]
-            == "APPROVED"
-        )
-    else:
-        assert 400 <= response.status_code < 500
-        assert response.json()["errors"]
+    error = assert_error(response, 403, "declined")
+    assert "counter is exhausted" in error["message"]
+    with services.engine.connect() as connection:
+        atc = connection.execute(
+            select(network_tokens.c.atc).where(network_tokens.c.id == token_id)
+        ).scalar_one()
+        recorded = connection.execute(
+            select(func.count()).where(token_transactions.c.token_id == token_id)
+        ).scalar_one()
+    assert atc == 65535
+    assert recorded == 1

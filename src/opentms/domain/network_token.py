@@ -12,6 +12,8 @@ from typing import Any
 from opentms.domain.card import PAN, Brand
 from opentms.domain.errors import Conflict
 
+MAX_ATC = 0xFFFF  # the ATC is two bytes: a token whose counter is spent needs replacing
+
 
 class TokenState(StrEnum):
     ACTIVE = "ACTIVE"

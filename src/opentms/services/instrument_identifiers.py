@@ -16,7 +16,7 @@ from opentms.domain.errors import (
     UnsupportedModification,
     invalid_field,
 )
-from opentms.domain.network_token import NetworkToken, TokenState
+from opentms.domain.network_token import MAX_ATC, NetworkToken, TokenState
 from opentms.domain.ports import Clock, UnitOfWork
 from opentms.domain.resources import (
     InstrumentIdentifier,
@@ -25,8 +25,6 @@ from opentms.domain.resources import (
 )
 from opentms.services.provisioning import Provisioner
 from opentms.services.tenancy import Tenant, UnitOfWorkFactory
-
-MAX_ATC = 0xFFFF  # a token whose two-byte ATC is spent needs replacing
 
 # The only parts of an instrument identifier a PATCH may change.
 PATCHABLE = frozenset({"processingInformation", "tokenProvisioningInformation"})

@@ -29,6 +29,7 @@ from opentms.domain.errors import (
     invalid_field,
 )
 from opentms.domain.network_token import (
+    MAX_ATC,
     CredentialKind,
     NetworkToken,
     TokenNetwork,
@@ -37,7 +38,6 @@ from opentms.domain.network_token import (
 )
 from opentms.domain.ports import Clock, UnitOfWork
 from opentms.domain.resources import InstrumentIdentifier, PaymentInstrument
-from opentms.services.instrument_identifiers import MAX_ATC
 from opentms.services.provisioning import Provisioner
 from opentms.services.tenancy import Tenant, UnitOfWorkFactory
 
@@ -82,9 +82,10 @@ class PaymentCredentialService:
     def issue(self, tenant: Tenant, token_id: str, request: CredentialsRequest) -> dict[str, Any]:
         """The payment credentials payload (clear token, cryptogram or code).
 
-        Three short transactions rather than one long one: the token is looked
-        up in a read transaction, the ATC is taken in a write transaction of two
-        statements, and the cryptography runs after it commits, so a database
+        Short units of work rather than one long one: the token is looked up
+        in a read transaction, the ATC is taken and the credential recorded in
+        a write of its own (two statements in one transaction on SQLite, one
+        statement on PostgreSQL), and the cryptography runs after it, so a database
         write lock (all of SQLite's, or the token's row on PostgreSQL) is held
         for as little time as possible.
         """
@@ -111,18 +112,18 @@ class PaymentCredentialService:
             eci=eci,
             issued_at=self._clock.now(),
         )
-        with self._uow(tenant.keys, False) as uow:
+        with self._uow(tenant.keys, False, single_statement=True) as uow:
             atc = uow.network_tokens.issue(issued)
             if atc is None:
-                # Suspended or deleted since it was read: say which.
-                _check_usable(uow.network_tokens.get(token.id))
+                # Suspended, deleted or spent since it was read: say which.
+                current = uow.network_tokens.get(token.id)
+                _check_usable(current)
+                if current.atc >= MAX_ATC:
+                    raise Declined(
+                        "The network token's application transaction counter is exhausted "
+                        f"(ATC {MAX_ATC}); enroll the card again for a new token."
+                    )
                 raise NotAvailable("The network token is not active.")
-            if atc > MAX_ATC:
-                # The transaction rolls back: the counter stays at its last value.
-                raise Declined(
-                    "The network token's application transaction counter is exhausted "
-                    f"(ATC {MAX_ATC}); enroll the card again for a new token."
-                )
             uow.commit()
         values = _credential_values(token, credential, atc, data)
         return _payload(resolved, token, request, values, atc, eci, authenticated)

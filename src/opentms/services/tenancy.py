@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
 from opentms.crypto.keyring import MerchantKeys
 from opentms.domain.ports import UnitOfWork
@@ -29,7 +29,14 @@ class Tenant:
         return self.keys.merchant_id
 
 
-UnitOfWorkFactory = Callable[[MerchantKeys, bool], UnitOfWork]
+class UnitOfWorkFactory(Protocol):
+    def __call__(
+        self, keys: MerchantKeys, readonly: bool, *, single_statement: bool = False
+    ) -> UnitOfWork:
+        """A unit of work over ``keys``' merchant. ``single_statement``: its one
+        write is a single atomic statement, which may then commit by itself
+        (PostgreSQL saves the BEGIN and COMMIT round trips)."""
+        ...
 
 
 class SystemClock:

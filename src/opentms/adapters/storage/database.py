@@ -74,14 +74,18 @@ class _Transaction:
     _conn: Connection
     _tx: Any
 
-    def _open(self, engine: Engine, readonly: bool = False) -> Connection:
+    def _open(
+        self, engine: Engine, readonly: bool = False, single_statement: bool = False
+    ) -> Connection:
         self._conn = engine.connect()
         if readonly:
             self._conn.execution_options(opentms_readonly=True)
-            if self._conn.dialect.name != "sqlite":
-                # Reads need no transaction on PostgreSQL: autocommit saves the
-                # BEGIN and ROLLBACK round trips. (SQLite keeps a read snapshot.)
-                self._conn.execution_options(isolation_level="AUTOCOMMIT")
+        if (readonly or single_statement) and self._conn.dialect.name != "sqlite":
+            # Reads, and a write that is one statement (atomic by itself), need
+            # no transaction on PostgreSQL: autocommit saves the BEGIN and
+            # COMMIT/ROLLBACK round trips. SQLite keeps its transaction (a read
+            # snapshot; BEGIN IMMEDIATE, as a write there may be two statements).
+            self._conn.execution_options(isolation_level="AUTOCOMMIT")
         self._tx = self._conn.begin()
         return self._conn
 
@@ -119,14 +123,17 @@ class SQLUnitOfWork(_Transaction):
         secrets: NetworkSecrets,
         keys: MerchantKeys,
         readonly: bool = False,
+        *,
+        single_statement: bool = False,
     ) -> None:
         self._engine = engine
         self._secrets = secrets
         self._keys = keys
         self._readonly = readonly
+        self._single_statement = single_statement
 
     def __enter__(self) -> SQLUnitOfWork:
-        conn = self._open(self._engine, self._readonly)
+        conn = self._open(self._engine, self._readonly, self._single_statement)
         keys, secrets = self._keys, self._secrets
         self.instrument_identifiers = SQLInstrumentIdentifierRepository(conn, keys, secrets)
         self.network_tokens = SQLNetworkTokenRepository(conn, keys, secrets)

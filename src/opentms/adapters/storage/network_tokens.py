@@ -20,6 +20,7 @@ from opentms.crypto.network_secrets import NetworkSecrets
 from opentms.domain.card import PAN
 from opentms.domain.errors import NotFound, PreconditionFailed
 from opentms.domain.network_token import (
+    MAX_ATC,
     CardDetails,
     CredentialKind,
     NetworkToken,
@@ -51,6 +52,7 @@ _NEXT_ATC = (
         network_tokens.c.id == bindparam("token_id"),
         network_tokens.c.merchant_id == bindparam("owner"),
         network_tokens.c.state == TokenState.ACTIVE.value,
+        network_tokens.c.atc < MAX_ATC,
     )
     .values(atc=network_tokens.c.atc + 1)
     .returning(network_tokens.c.atc)
@@ -58,11 +60,12 @@ _NEXT_ATC = (
 
 _RECORD = token_transactions.insert()
 # PostgreSQL: the ATC increment and the record of what it was issued for in one
-# statement, one round trip (the payment-credentials hot path).
+# statement, one round trip (the payment-credentials hot path). A single
+# statement is atomic, so it needs no BEGIN and COMMIT round trips around it.
 _ISSUE_POSTGRESQL = text(
     "WITH taken AS ("
     " UPDATE network_tokens SET atc = atc + 1"
-    " WHERE id = :token_id AND merchant_id = :owner AND state = 'ACTIVE'"
+    " WHERE id = :token_id AND merchant_id = :owner AND state = 'ACTIVE' AND atc < :max_atc"
     " RETURNING id, atc)"
     " INSERT INTO token_transactions (token_id, atc, credential, amount, currency,"
     " merchant_reference, transaction_type, eci, issued_at)"
@@ -225,8 +228,8 @@ class SQLNetworkTokenRepository:
 
     def next_atc(self, token_id: str) -> int | None:
         """Increment the ATC of an ACTIVE token in the database and return the
-        new value (None if the token is not active). One UPDATE ... RETURNING:
-        two concurrent calls never see the same ATC."""
+        new value (None if the token is not active or its ATC is spent). One
+        UPDATE ... RETURNING: two concurrent calls never see the same ATC."""
         atc = self._conn.execute(
             _NEXT_ATC, {"token_id": token_id, "owner": self._keys.merchant_id}
         ).scalar_one_or_none()
@@ -235,7 +238,8 @@ class SQLNetworkTokenRepository:
     def issue(self, transaction: TokenTransaction) -> int | None:
         """Take the next ATC of an ACTIVE token and record the credential issued
         against it (``transaction.atc`` is ignored); the ATC, or None if the
-        token is not active. On PostgreSQL one statement does both."""
+        token is not active or its ATC is spent. On PostgreSQL one statement
+        does both."""
         if self._conn.dialect.name != "postgresql":
             atc = self.next_atc(transaction.token_id)
             if atc is not None:
@@ -243,7 +247,11 @@ class SQLNetworkTokenRepository:
             return atc
         atc = self._conn.execute(
             _ISSUE_POSTGRESQL,
-            {**_transaction_values(transaction), "owner": self._keys.merchant_id},
+            {
+                **_transaction_values(transaction),
+                "owner": self._keys.merchant_id,
+                "max_atc": MAX_ATC,
+            },
         ).scalar_one_or_none()
         return None if atc is None else int(atc)
 
