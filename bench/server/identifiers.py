@@ -3,9 +3,11 @@ the same run the same load on localstripe creating card tokens (the peer).
 
     .venv/bin/python -m bench.server.identifiers
 
-Each run starts both servers afresh (opentms: new data directory and merchant,
+Each run starts every server afresh (opentms: new data directory and merchant,
 default profile, so each card also gets its Visa network token; localstripe:
-``--from-scratch``), warms each up for 2 s, then gives each the same wrk load
+``--from-scratch``), opentms once per worker count (``--workers``, 1 and 2 by
+default; localstripe keeps its store in one process's memory, so it has one
+process), warms each up for 2 s, then gives each the same wrk load
 of pre-built requests for unique Luhn-valid Visa numbers: opentms
 ``POST /tms/v1/instrumentidentifiers`` (HTTP Signature), localstripe
 ``POST /v1/tokens`` (card[number], card[exp_month], card[exp_year], card[cvc];
@@ -44,15 +46,12 @@ from bench.server.profile import identifier_requests
 from bench.server.quiet import measured
 
 LOCALSTRIPE = Path.home() / ".cache" / "opentms-bench" / "localstripe" / "bin" / "localstripe"
-FIGURES = (
-    "opentms_rate",
-    "opentms_p50_ms",
-    "opentms_p99_ms",
-    "localstripe_rate",
-    "localstripe_p50_ms",
-    "localstripe_p99_ms",
-    "ratio",
-)
+OPENTMS_FIGURES = ("opentms_rate", "opentms_p50_ms", "opentms_p99_ms", "ratio")
+
+
+def suffix(workers: int) -> str:
+    """Figures of opentms with N > 1 workers end in _Nw (the 1-worker names are unchanged)."""
+    return "" if workers == 1 else f"_{workers}w"
 
 
 def stripe_requests(port: int, counter: Iterator[int], count: int) -> list[bytes]:
@@ -91,10 +90,10 @@ def localstripe(log: Path) -> Iterator[int]:
         process.wait(timeout=20)
 
 
-def opentms_run(settings: WrkSettings, budget: int) -> tuple[WrkResult, float]:
+def opentms_run(settings: WrkSettings, budget: int, workers: int) -> tuple[WrkResult, float]:
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp, database("sqlite") as url:
         merchant = register_merchant(Path(tmp), url)
-        with serve(Path(tmp), url, 1) as server:
+        with serve(Path(tmp), url, workers) as server:
             signer = merchant.signer(server.port)
             counter = itertools.count()
             warm = WrkSettings(settings.threads, settings.connections, 2)
@@ -121,23 +120,24 @@ def localstripe_run(settings: WrkSettings, budget: int) -> tuple[WrkResult, floa
         )
 
 
-def one_run(settings: WrkSettings, budget: int) -> dict[str, Any]:
-    ours, ours_foreign = opentms_run(settings, budget)
-    peer, peer_foreign = localstripe_run(settings, budget)
-    return {
-        "foreign_load": max(ours_foreign, peer_foreign),
-        "opentms_rate": ours.rate,
-        "opentms_p50_ms": ours.p50_ms,
-        "opentms_p99_ms": ours.p99_ms,
-        "opentms_errors": ours.errors,
+def one_run(settings: WrkSettings, budget: int, workers: list[int]) -> dict[str, Any]:
+    peer, foreign = localstripe_run(settings, budget)
+    run: dict[str, Any] = {
         "localstripe_rate": peer.rate,
         "localstripe_p50_ms": peer.p50_ms,
         "localstripe_p99_ms": peer.p99_ms,
         "localstripe_errors": peer.errors,
         "localstripe_requests": peer.requests,
-        "ratio": ours.rate / peer.rate,
-        "wrapped": ours.wrapped + peer.wrapped,
+        "wrapped": peer.wrapped,
     }
+    for count in workers:
+        ours, ours_foreign = opentms_run(settings, budget, count)
+        foreign = max(foreign, ours_foreign)
+        figures = (ours.rate, ours.p50_ms, ours.p99_ms, ours.rate / peer.rate, ours.errors)
+        names = (*OPENTMS_FIGURES, "opentms_errors")
+        run |= {f"{name}{suffix(count)}": value for name, value in zip(names, figures, strict=True)}
+        run["wrapped"] += ours.wrapped
+    return {"foreign_load": foreign, **run}
 
 
 def main() -> None:
@@ -147,15 +147,20 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     args = parser.parse_args()
     settings = WrkSettings(args.threads, args.connections, args.seconds)
-    budget = args.seconds * 2_000  # more than opentms creates in the time
+    budget = args.seconds * 3_000  # more than opentms creates in the time
     runs = []
     for _ in range(args.runs):
-        runs.append(one_run(settings, budget))
+        runs.append(one_run(settings, budget, args.workers))
         print({key: round(value, 2) for key, value in runs[-1].items()}, flush=True)
+    figures = ["localstripe_rate", "localstripe_p50_ms", "localstripe_p99_ms"]
+    for count in args.workers:
+        figures += [f"{name}{suffix(count)}" for name in OPENTMS_FIGURES]
     wrk = {"threads": args.threads, "connections": args.connections, "seconds": args.seconds}
-    write_result("identifiers", {"wrk": wrk, **medians(runs, FIGURES), "runs": runs})
+    result = {"wrk": wrk, "workers": args.workers, **medians(runs, figures), "runs": runs}
+    write_result("identifiers", result)
 
 
 if __name__ == "__main__":
