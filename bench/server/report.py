@@ -121,8 +121,8 @@ def identifiers_table(result: Result) -> list[str]:
     ]
     for n, suffix in _identifier_configs(result):
         lines.append(
-            f"| opentms (SQLite, {_plural(n, 'worker')}) | {result[f'opentms{suffix}_rate']:,.0f} "
-            f"| {result[f'opentms{suffix}_p50_ms']:.1f} | {result[f'opentms{suffix}_p99_ms']:.1f} "
+            f"| opentms (SQLite, {_plural(n, 'worker')}) | {result[f'opentms_rate{suffix}']:,.0f} "
+            f"| {result[f'opentms_p50_ms{suffix}']:.1f} | {result[f'opentms_p99_ms{suffix}']:.1f} "
             f"| {result[f'ratio{suffix}']:.1f} |"
         )
     ratio, workers = _best_identifier_ratio(result)
@@ -184,17 +184,26 @@ def vault_table(result: Result) -> list[str]:
     return lines
 
 
-def machine_line() -> list[str]:
+def _machine(m: Result) -> str:
+    return (
+        f"{m['cores']} cores ({m['cpu']}, KVM), {m['memory']} RAM; Python "
+        f"{m['python']}, SQLite {m['sqlite']}, PostgreSQL {m['postgresql']} "
+        f"(same host), {m['wrk']}"
+    )
+
+
+def _main_machine() -> Result | None:
     for name in ("credentials", "fixed_rate", "identifiers", "floor", "vault-sqlite"):
         result = _load(name)
         if result is not None:
-            m = result["machine"]
-            return [
-                f"Machine: {m['cores']} cores ({m['cpu']}, KVM), {m['memory']} RAM; Python "
-                f"{m['python']}, SQLite {m['sqlite']}, PostgreSQL {m['postgresql']} "
-                f"(same host), {m['wrk']}.",
-            ]
-    return []
+            machine: Result = result["machine"]
+            return machine
+    return None
+
+
+def machine_line() -> list[str]:
+    main = _main_machine()
+    return [] if main is None else [f"Machine: {_machine(main)}."]
 
 
 TABLES: list[tuple[str, Callable[[Result], list[str]]]] = [
@@ -274,10 +283,13 @@ def results_block() -> str:
             f"({len(loads)} runs).",
         ]
     lines += ["", *summary()]
+    main = _main_machine()
     for name, table in TABLES:
         result = _load(name)
         if result is not None:
             lines += ["", *table(result)]
+            if result["machine"] != main:
+                lines += ["", f"(Measured on another machine: {_machine(result['machine'])}.)"]
     return "\n".join([*lines, BLOCK[1]])
 
 
