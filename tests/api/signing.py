@@ -12,7 +12,7 @@ import time
 import uuid
 from collections.abc import Sequence
 from email.utils import formatdate
-from typing import Any
+from typing import Any, Protocol
 
 import anyio
 from cryptography import x509
@@ -26,6 +26,19 @@ from opentms.services.merchants import Registration
 HOST = "testserver"
 
 
+class SigningIdentity(Protocol):
+    """What HTTP Signature needs of a merchant (a ``Registration``, a bundle)."""
+
+    @property
+    def merchant_id(self) -> str: ...
+
+    @property
+    def key_id(self) -> str: ...
+
+    @property
+    def shared_secret(self) -> str: ...
+
+
 def digest_of(body: bytes) -> str:
     return base64.b64encode(hashlib.sha256(body).digest()).decode()
 
@@ -35,11 +48,12 @@ def http_date(offset_seconds: float = 0) -> str:
 
 
 def signature_headers(
-    registration: Registration,
+    registration: SigningIdentity,
     method: str,
     target: str,
     body: bytes = b"",
     *,
+    host: str = HOST,
     signed: Sequence[str] | None = None,
     signed_target: str | None = None,
     date: str | None = None,
@@ -56,7 +70,7 @@ def signature_headers(
     headers are sent and may be signed."""
     method = method.upper()
     headers = {
-        "host": HOST,
+        "host": host,
         "date": date if date is not None else http_date(),
         "v-c-merchant-id": merchant_id or registration.merchant_id,
         **(extra or {}),
@@ -105,7 +119,7 @@ def new_secret() -> str:
 # JWT -------------------------------------------------------------------------
 
 
-def _b64url(data: bytes) -> str:
+def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
@@ -130,7 +144,13 @@ def certificate_der_b64(pem: bytes) -> str:
 
 
 def jwt_claims(
-    merchant_id: str, method: str, target: str, body: bytes = b"", **overrides: Any
+    merchant_id: str,
+    method: str,
+    target: str,
+    body: bytes = b"",
+    *,
+    host: str = HOST,
+    **overrides: Any,
 ) -> dict[str, Any]:
     """The claims of the current (v2) SDK format; ``None`` overrides remove."""
     now = int(time.time())
@@ -138,7 +158,7 @@ def jwt_claims(
         "iat": now,
         "exp": now + 120,
         "request-method": method.upper(),
-        "request-host": HOST,
+        "request-host": host,
         "request-resource-path": target,
         "iss": merchant_id,
         "jti": str(uuid.uuid4()),
@@ -158,20 +178,21 @@ def encode_jwt(
     *,
     key: rsa.RSAPrivateKey | None = None,
     secret: str | None = None,
+    raw_secret: bytes | None = None,
 ) -> str:
     """A compact JWS of ``header`` and ``claims``: RS256 with ``key``, HS256
-    with the base64 ``secret``, else an empty signature (``alg: none``)."""
-    signing_input = (
-        _b64url(json.dumps(header).encode()) + "." + _b64url(json.dumps(claims).encode())
-    )
+    with the base64 ``secret`` (or the ``raw_secret`` bytes), else an empty
+    signature (``alg: none``)."""
+    signing_input = b64url(json.dumps(header).encode()) + "." + b64url(json.dumps(claims).encode())
     if key is not None:
         signature = key.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
-    elif secret is not None:
-        mac = hmac.new(base64.b64decode(secret), signing_input.encode(), hashlib.sha256)
-        signature = mac.digest()
+    elif secret is not None or raw_secret is not None:
+        hmac_key = raw_secret if secret is None else base64.b64decode(secret)
+        assert hmac_key is not None
+        signature = hmac.new(hmac_key, signing_input.encode(), hashlib.sha256).digest()
     else:
         signature = b""
-    return signing_input + "." + _b64url(signature)
+    return signing_input + "." + b64url(signature)
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -6,11 +6,8 @@ and the figures each test reports at the end of the run."""
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import functools
-import hashlib
-import hmac
 import json
 import os
 import signal
@@ -21,7 +18,6 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from email.utils import formatdate
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -29,13 +25,14 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 import requests
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from jwcrypto.jwe import JWE
 from jwcrypto.jwk import JWK
 
 from opentms.client import HTTPSignatureAuth, JWTAuth
+from tests.api import signing
 from tests.conformance.server import free_port, opentms_executable, server_environment, stop
 
 JSON = dict[str, Any]
@@ -211,6 +208,10 @@ class BundleMerchant:
     jwt_certificate_der: bytes
     credentials_kid: str
     credentials_key_pem: bytes
+
+    @property
+    def merchant_id(self) -> str:
+        return self.id
 
     def signature_auth(self) -> HTTPSignatureAuth:
         return HTTPSignatureAuth(self.id, self.key_id, self.shared_secret)
@@ -407,84 +408,24 @@ def wire_request(
 # Hand-made credentials ----------------------------------------------------------------------------
 
 
-def digest_of(body: bytes) -> str:
-    return base64.b64encode(hashlib.sha256(body).digest()).decode()
-
-
-def http_date(offset_seconds: float = 0) -> str:
-    return formatdate(time.time() + offset_seconds, usegmt=True)
-
-
 def signature_headers(
     merchant: BundleMerchant,
     host: str,
     method: str,
     target: str,
     body: bytes = b"",
-    *,
-    date: str | None = None,
-    secret: str | None = None,
-    key_id: str | None = None,
-    merchant_id: str | None = None,
-    signed: tuple[str, ...] | None = None,
-    algorithm: str = "HmacSHA256",
+    **ingredients: Any,
 ) -> dict[str, str]:
-    """The headers of an HTTP Signature request (HmacSHA256 over ``host date
-    request-target [digest] v-c-merchant-id``) as the CyberSource SDKs send
-    them; each keyword replaces one ingredient."""
-    method = method.upper()
-    headers = {
-        "host": host,
-        "date": date if date is not None else http_date(),
-        "v-c-merchant-id": merchant_id or merchant.id,
-    }
-    if method in ("POST", "PUT", "PATCH"):
-        headers["digest"] = "SHA-256=" + digest_of(body)
-    if signed is None:
-        names = ["host", "date", "request-target"]
-        if "digest" in headers:
-            names.append("digest")
-        signed = (*names, "v-c-merchant-id")
-    lines = []
-    for name in signed:
-        if name == "request-target":
-            lines.append(f"request-target: {method.lower()} {target}")
-        else:
-            lines.append(f"{name}: {headers[name]}")
-    key = base64.b64decode(secret or merchant.shared_secret)
-    mac = hmac.new(key, "\n".join(lines).encode(), hashlib.sha256).digest()
-    headers["signature"] = (
-        f'keyid="{key_id or merchant.key_id}", algorithm="{algorithm}", '
-        f'headers="{" ".join(signed)}", signature="{base64.b64encode(mac).decode()}"'
-    )
-    return headers
-
-
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+    """``tests.api.signing.signature_headers`` for a bundle's merchant and a
+    real server's ``host``; each keyword replaces one ingredient."""
+    return signing.signature_headers(merchant, method, target, body, host=host, **ingredients)
 
 
 def jwt_claims(
     merchant_id: str, host: str, method: str, target: str, body: bytes = b"", **overrides: Any
 ) -> JSON:
     """The claims of the current (v2) SDK JWT; ``None`` overrides remove one."""
-    now = int(time.time())
-    claims: JSON = {
-        "iat": now,
-        "exp": now + 120,
-        "request-method": method.upper(),
-        "request-host": host,
-        "request-resource-path": target,
-        "iss": merchant_id,
-        "jti": str(uuid.uuid4()),
-        "v-c-jwt-version": "2",
-        "v-c-merchant-id": merchant_id,
-    }
-    if method.upper() in ("POST", "PUT", "PATCH"):
-        claims["digest"] = digest_of(body)
-        claims["digestAlgorithm"] = "SHA-256"
-    claims.update(overrides)
-    return {name: value for name, value in claims.items() if value is not None}
+    return signing.jwt_claims(merchant_id, method, target, body, host=host, **overrides)
 
 
 def encode_jwt(
@@ -496,16 +437,7 @@ def encode_jwt(
 ) -> str:
     """A compact JWS: RS256 with ``key``, HS256 with the raw ``secret`` bytes,
     else an empty signature."""
-    signing_input = (
-        b64url(json.dumps(header).encode()) + "." + b64url(json.dumps(claims).encode())
-    ).encode()
-    if key is not None:
-        signature = key.sign(signing_input, padding.PKCS1v15(), hashes.SHA256())
-    elif secret is not None:
-        signature = hmac.new(secret, signing_input, hashlib.sha256).digest()
-    else:
-        signature = b""
-    return signing_input.decode() + "." + b64url(signature)
+    return signing.encode_jwt(header, claims, key=key, raw_secret=secret)
 
 
 class RequestsSignatureAuth:

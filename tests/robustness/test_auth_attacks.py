@@ -23,15 +23,13 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from tests.api.signing import b64url, digest_of, http_date
 from tests.robustness.support import (
     CUSTOMERS,
     BundleMerchant,
     Deployment,
-    b64url,
     client,
-    digest_of,
     encode_jwt,
-    http_date,
     jwt_claims,
     report,
     signature_headers,

@@ -201,22 +201,7 @@ class SQLInstrumentIdentifierRepository(MerchantScopedTable):
     def _add_with_savepoint(self, ii: InstrumentIdentifier, kind: str) -> bool:
         try:
             with self._conn.begin_nested():
-                self._conn.execute(
-                    self.table.insert(),
-                    {
-                        "id": ii.id,
-                        "merchant_id": ii.merchant_id,
-                        "kind": kind,
-                        "fingerprint": ii.fingerprint,
-                        "network_index": self._network_index(ii.instrument),
-                        "instrument_sealed": self._seal_instrument(ii.id, ii.instrument),
-                        "attributes_sealed": self._seal(ii.id, ii.attributes),
-                        "state": ii.state,
-                        "version": ii.version,
-                        "created_at": ii.created_at,
-                        "updated_at": ii.created_at,
-                    },
-                )
+                self._conn.execute(self.table.insert(), self._row_values(ii, kind))
         except IntegrityError:
             if self.find_by_fingerprint(ii.fingerprint) is None:
                 raise
