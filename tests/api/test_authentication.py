@@ -14,8 +14,9 @@ import pytest
 from starlette.applications import Starlette
 
 from opentms.bootstrap import Services
+from tests import jose_attacks
 from tests.api.envelopes import assert_error
-from tests.api.factories import CUSTOMERS, II, JSON, json_of
+from tests.api.factories import CUSTOMERS, II, JSON, customer_pis, json_of
 from tests.api.signing import (
     bearer,
     call_asgi,
@@ -346,21 +347,29 @@ def test_bearer_scheme_is_case_insensitive(raw_client: httpx.Client, merchant: M
     json_of(post_customer(raw_client, {"authorization": f"bearer {token}"}), 201)
 
 
-@pytest.mark.parametrize(
-    "resource_path",
-    [
-        pytest.param(f"{II}?retrieveBinDetails=True", id="with-query"),
-        pytest.param(II, id="without-query"),
-    ],
-)
-def test_jwt_resource_path_may_carry_the_query_or_not(
-    raw_client: httpx.Client, merchant: Merchant, resource_path: str
-) -> None:
+def test_jwt_resource_path_carries_the_query(raw_client: httpx.Client, merchant: Merchant) -> None:
     body = json.dumps({"card": {"number": make_pan()}}).encode()
-    claims = jwt_claims(merchant.id, "POST", resource_path, body)
+    target = f"{II}?retrieveBinDetails=True"
+    claims = jwt_claims(merchant.id, "POST", target, body)
     token = encode_jwt(rs256_header(merchant), claims, key=private_key(merchant.registration))
-    response = raw_client.post(f"{II}?retrieveBinDetails=True", content=body, headers=bearer(token))
+    response = raw_client.post(target, content=body, headers=bearer(token))
     assert "binLookup" in json_of(response, 201)["_embedded"]
+
+
+def test_jwt_for_a_path_without_query_does_not_authorise_it_with_one(
+    raw_client: httpx.Client, merchant: Merchant
+) -> None:
+    """Issue 9, point 7: the query is bound as the SDKs sign it."""
+    customer = json_of(post_customer(raw_client, bearer(rs256_token(merchant))), 201)
+    path = f"{customer_pis(customer['id'])}"
+    claims = jwt_claims(merchant.id, "GET", path)
+    token = encode_jwt(rs256_header(merchant), claims, key=private_key(merchant.registration))
+    response = raw_client.get(f"{path}?limit=1", headers=bearer(token))
+    first = assert_unauthorized(response, "path_mismatch", merchant, token)
+    assert f"{path}?limit=1" in first["message"]
+    claims = jwt_claims(merchant.id, "GET", f"{path}?limit=1")
+    token = encode_jwt(rs256_header(merchant), claims, key=private_key(merchant.registration))
+    json_of(raw_client.get(f"{path}?limit=1", headers=bearer(token)), 200)
 
 
 @pytest.mark.parametrize(
@@ -377,6 +386,34 @@ def test_jwt_resource_path_may_carry_the_query_or_not(
 def test_malformed_token_is_401(raw_client: httpx.Client, merchant: Merchant, token: str) -> None:
     response = post_customer(raw_client, bearer(token))
     assert_unauthorized(response, "malformed_token", merchant, token)
+
+
+@pytest.mark.parametrize("form", jose_attacks.FORMS)
+@pytest.mark.parametrize("algorithm", ["RS256", "HS256"])
+def test_a_used_jwt_wrapped_in_the_json_serialisation_authorises_nothing(
+    raw_client: httpx.Client, merchant: Merchant, algorithm: str, form: str
+) -> None:
+    """Issue 9, point 1 (the bypass): a genuine token, already used for a GET,
+    wrapped in a JWS JSON serialisation that also carries the attacker's own
+    header and claims (a POST of their choosing). On fc518c7 the claims were
+    read from the smuggled segments and the signature checked on the genuine
+    object inside, and the POST was carried out (201)."""
+    created = json_of(post_customer(raw_client, bearer(rs256_token(merchant))), 201)
+    target = f"{CUSTOMERS}/{created['id']}"
+    if algorithm == "RS256":
+        header = rs256_header(merchant)
+        sign: dict[str, Any] = {"key": private_key(merchant.registration)}
+    else:
+        header = hs256_header(merchant)
+        sign = {"secret": merchant.registration.shared_secret}
+    genuine = encode_jwt(header, jwt_claims(merchant.id, "GET", target), **sign)
+    json_of(raw_client.get(target, headers=bearer(genuine)), 200)
+
+    forged = jose_attacks.wrapped(
+        genuine, header, jwt_claims(merchant.id, "POST", CUSTOMERS, BODY), form
+    )
+    response = post_customer(raw_client, bearer(forged))
+    assert_unauthorized(response, "malformed_token", merchant)
 
 
 @pytest.mark.parametrize(

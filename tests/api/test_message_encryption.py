@@ -10,7 +10,10 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from jwcrypto.jwe import JWE
+from jwcrypto.jwk import JWK
 from starlette.applications import Starlette
 
 from opentms.bootstrap import Services
@@ -213,6 +216,8 @@ def _garbage(services: Services, merchant: Merchant) -> dict[str, object]:
     head, key, iv, ciphertext, tag = token.split(".")
     flipped = ciphertext[:-2] + ("A" if ciphertext[-2] != "A" else "B") + ciphertext[-1]
     wrong_key = encrypt_to(merchant.registration.credentials_public_key_pem, b"{}")
+    plaintext = json.dumps({"buyerInformation": {"merchantCustomerID": "x"}}).encode()
+    certificate = services.server_keys.request_mle()[1]
     return {
         "garbage": "garbage",
         "number": 42,
@@ -221,10 +226,44 @@ def _garbage(services: Services, merchant: Merchant) -> dict[str, object]:
         "four-segments": ".".join([head, key, iv, ciphertext]),
         "tampered": ".".join([head, key, iv, flipped, tag]),
         "wrong-key": wrong_key,
+        # Issue 9, point 1: the compact form only, strictly; each of these
+        # opened on fc518c7.
+        "json-flattened": _jwe(certificate, plaintext).serialize(compact=False),
+        "json-general": _general_json(_jwe(certificate, plaintext)),
+        "padded": ".".join([head, key, iv + "=", ciphertext, tag]),
+        "rsa-oaep-sha1": _jwe(certificate, plaintext, alg="RSA-OAEP").serialize(compact=True),
+        "a128gcm": _jwe(certificate, plaintext, enc="A128GCM").serialize(compact=True),
+        "deflated": _jwe(certificate, plaintext, zip="DEF").serialize(compact=True),
     }
 
 
-GARBAGE = ["garbage", "number", "null", "object", "four-segments", "tampered", "wrong-key"]
+def _jwe(certificate: x509.Certificate, plaintext: bytes, **header: str) -> JWE:
+    protected = {"alg": "RSA-OAEP-256", "enc": "A256GCM", **header}
+    pem = certificate.public_bytes(serialization.Encoding.PEM)
+    return JWE(plaintext, recipient=JWK.from_pem(pem), protected=json.dumps(protected))
+
+
+def _general_json(token: JWE) -> str:
+    flattened = json.loads(token.serialize(compact=False))
+    recipient = {"encrypted_key": flattened.pop("encrypted_key")}
+    return json.dumps({**flattened, "recipients": [recipient]})
+
+
+GARBAGE = [
+    "garbage",
+    "number",
+    "null",
+    "object",
+    "four-segments",
+    "tampered",
+    "wrong-key",
+    "json-flattened",
+    "json-general",
+    "padded",
+    "rsa-oaep-sha1",
+    "a128gcm",
+    "deflated",
+]
 
 
 @pytest.mark.parametrize("name", named(*GARBAGE))

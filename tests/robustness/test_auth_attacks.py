@@ -23,6 +23,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from tests import jose_attacks
 from tests.api.signing import b64url, digest_of, http_date
 from tests.robustness.support import (
     CUSTOMERS,
@@ -258,6 +259,24 @@ def jwt_path_tampered(c: Context) -> Attack:
     )
 
 
+def jwt_query_added(c: Context) -> Attack:
+    """A token for a path without a query, sent with one (issue 9, point 7)."""
+    token = rs256(c, "GET", c.customer)
+    return Attack("GET", f"{c.customer}?limit=1", bearer(token), reason="path_mismatch")
+
+
+def jwt_used_token_wrapped_in_json(c: Context) -> Attack:
+    """Issue 9, point 1: a used token in the JWS JSON serialisation, carrying
+    the attacker's own claims where a dot-splitting reader finds them."""
+    genuine = rs256(c, "GET", c.customer)
+    first = httpx.get(f"http://{c.host}{c.customer}", headers=bearer(genuine), timeout=30.0)
+    assert first.status_code == 200, first.text
+    header = {"alg": "RS256", "kid": c.a.jwt_kid, "typ": "JWT"}
+    claims = jwt_claims(c.a.id, c.host, "POST", CUSTOMERS, BODY)
+    token = jose_attacks.wrapped(genuine, header, claims, "flattened")
+    return Attack("POST", CUSTOMERS, bearer(token), BODY, "malformed_token")
+
+
 def jwt_method_tampered(c: Context) -> Attack:
     token = rs256(c, "GET", c.customer)
     return Attack("DELETE", c.customer, bearer(token), reason="method_mismatch")
@@ -402,6 +421,8 @@ ATTACKS: list[Callable[[Context], Attack]] = [
     jwt_claims_tampered,
     jwt_path_tampered,
     jwt_method_tampered,
+    jwt_query_added,
+    jwt_used_token_wrapped_in_json,
     jwt_a_key_claiming_b,
     jwt_a_key_with_b_kid,
     jwt_merchant_header_b,

@@ -5,21 +5,19 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import secrets
 from functools import lru_cache
 from typing import Any
 
 from cryptography import x509
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from jwcrypto.common import JWException
-from jwcrypto.jwe import JWE
-from jwcrypto.jwk import JWK
 
-# What we accept when opening: RSA1_5 (padding oracles) is never allowed.
-_OPEN_ALGORITHMS = ["RSA-OAEP-256", "RSA-OAEP", "A256GCM", "A128GCM"]
+from opentms.crypto import jws
 
 
 class JWEDecryptionFailed(Exception):
@@ -79,16 +77,52 @@ def encrypt_compact(
     return b".".join(parts).decode()
 
 
-@lru_cache(maxsize=16)
-def _private_jwk(private_key: RSAPrivateKey) -> JWK:
-    return JWK.from_pyca(private_key)
+_COMPACT_JWE = re.compile(r"\.".join([r"([A-Za-z0-9_-]+)"] * 5))
+#: What a request may be encrypted with: what both official SDKs send
+#: (RSA-OAEP-256 key wrap, A256GCM content; Python ``MLEUtility``, Node
+#: ``MLEUtility.js``). Nothing weaker is needed, so nothing else is accepted.
+_ALG = "RSA-OAEP-256"
+_ENC = "A256GCM"
+_CEK_BYTES = 32
+_IV_BYTES = 12
+_TAG_BYTES = 16
 
 
 def decrypt_compact(private_key: RSAPrivateKey, token: str) -> bytes:
-    """Open a compact JWE encrypted to ``private_key``'s public key."""
+    """Open a compact JWE encrypted to ``private_key``'s public key.
+
+    Only the compact serialisation (RFC 7516 §7.1) is accepted: five
+    base64url segments, strictly decoded, a protected header that is a JSON
+    object naming ``RSA-OAEP-256`` and ``A256GCM``, and neither ``zip`` nor
+    ``crit``; the JSON serialisations (several recipients, unprotected
+    headers) are refused. A failed key unwrap carries on with a random key
+    (RFC 7516 §11.5), so every failure looks the same.
+    """
+    match = _COMPACT_JWE.fullmatch(token)
+    if match is None:
+        raise JWEDecryptionFailed()
+    header_segment, *encoded = match.groups()
     try:
-        jwe = JWE(algs=_OPEN_ALGORITHMS)
-        jwe.deserialize(token, key=_private_jwk(private_key))
-        return bytes(jwe.payload)
-    except (JWException, ValueError, TypeError, KeyError) as exc:
-        raise JWEDecryptionFailed() from exc
+        header = jws.json_object(jws.b64url_decode(header_segment))
+        wrapped_key, iv, ciphertext, tag = (jws.b64url_decode(part) for part in encoded)
+    except jws.MalformedToken:
+        raise JWEDecryptionFailed() from None
+    if (
+        header.get("alg") != _ALG
+        or header.get("enc") != _ENC
+        or "zip" in header
+        or "crit" in header
+        or len(iv) != _IV_BYTES
+        or len(tag) != _TAG_BYTES
+    ):
+        raise JWEDecryptionFailed()
+    try:
+        cek = private_key.decrypt(wrapped_key, _OAEP_SHA256)
+    except ValueError:
+        cek = b""
+    if len(cek) != _CEK_BYTES:
+        cek = secrets.token_bytes(_CEK_BYTES)
+    try:
+        return AESGCM(cek).decrypt(iv, ciphertext + tag, header_segment.encode("ascii"))
+    except InvalidTag:
+        raise JWEDecryptionFailed() from None

@@ -91,7 +91,8 @@ class Authenticator:
                     "malformed_authorization",
                     "The Authorization header must be 'Bearer <JWT>'.",
                 )
-            return self._jwt(request, token.strip())
+            # Not stripped: the token is taken exactly as sent, or refused.
+            return self._jwt(request, token)
         if "signature" in request.headers:
             return Principal(self._http_signature(request))
         raise _fail(
@@ -203,11 +204,18 @@ class Authenticator:
 
     # JWT ---------------------------------------------------------------------
 
-    def _jwt(self, request: SignedRequest, token: str) -> Principal:
+    def _jwt(self, request: SignedRequest, raw_token: str) -> Principal:
+        # One parse: the header, the claims and the signed bytes all come from
+        # this object, and nothing else of the token is read afterwards.
         try:
-            header, claims = jws.unverified_parts(token)
+            token = jws.parse_compact(raw_token)
         except jws.MalformedToken:
-            raise _fail("malformed_token", "The bearer token is not a compact JWS.") from None
+            raise _fail(
+                "malformed_token",
+                "The bearer token is not a compact JWS: three base64url segments "
+                "(no padding) of a JSON header, JSON claims and the signature.",
+            ) from None
+        header = token.header
         algorithm = header.get("alg")
         kid = header.get("kid")
         legacy = False
@@ -220,7 +228,7 @@ class Authenticator:
                 )
             merchant_id, certificate = found
             verify: Callable[[], None] = partial(jws.verify_rs256, token, certificate)
-        elif algorithm == "RS256" and isinstance(header.get("x5c"), list):
+        elif algorithm == "RS256" and kid is None and isinstance(header.get("x5c"), list):
             legacy = True
             merchant_id, certificate = self._legacy_certificate(header)
             verify = partial(jws.verify_rs256, token, certificate)
@@ -245,23 +253,25 @@ class Authenticator:
                 "bad_signature",
                 "The JWT signature does not verify with the key registered for it.",
             ) from None
+        claims = token.claims
         self._check_claims(request, claims, merchant_id, legacy, header)
         self._check_unused(token)
-        kid = claims.get("v-c-response-mle-kid")
-        return Principal(merchant_id, kid if isinstance(kid, str) and kid else None)
+        response_kid = claims.get("v-c-response-mle-kid")
+        return Principal(
+            merchant_id, response_kid if isinstance(response_kid, str) and response_kid else None
+        )
 
-    def _check_unused(self, token: str) -> None:
+    def _check_unused(self, token: jws.CompactJWS) -> None:
         """A JWT is accepted once: the SDKs make a new one (new jti, new iat)
         for every request, so a second use is a replay. What is remembered is
-        the signed part (header and claims), not the token's spelling: base64
-        lets the signature be written several ways. It is remembered for as
+        the signed part (header and claims), which has one spelling (base64url
+        is read only in its canonical form). It is remembered for as
         long as the token's iat can pass the time check (twice the skew)."""
         if self._replay_guard is None:
             return
         now = self._clock.now().timestamp()
         expires_at = datetime.fromtimestamp(now + 2 * self._skew + 120, UTC)
-        signed_part = token.rsplit(".", 1)[0]
-        digest = hashlib.sha256(signed_part.encode()).digest()
+        digest = hashlib.sha256(token.signing_input).digest()
         if not self._replay_guard.first_use(digest, expires_at):
             raise _fail(
                 "replayed_token",
@@ -350,12 +360,15 @@ class Authenticator:
                 "method_mismatch",
                 f"The JWT request-method claim does not match {request.method}.",
             )
+        # The path and the query exactly as sent, as the official SDKs put them
+        # in the claim (Python 0.0.76 and later, Node): a token for a path with
+        # no query does not authorise the same path with one.
         path = claims.get("request-resource-path")
-        bare = request.target.split("?", 1)[0]
-        if not isinstance(path, str) or path not in (request.target, bare):
+        if path != request.target:
             raise _fail(
                 "path_mismatch",
-                f"The JWT request-resource-path claim does not match {request.target}.",
+                "The JWT request-resource-path claim must be the request's path and "
+                f"query exactly as sent: {request.target}",
             )
 
     @staticmethod

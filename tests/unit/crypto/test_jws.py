@@ -16,6 +16,16 @@ from tests.unit.jose import b64url, certificate_pem, oct_jwk, rsa_jwk, rsa_key, 
 
 CLAIMS = {"iat": 1795475851, "v-c-merchant-id": "tms_test_merchant", "request-method": "GET"}
 SECRET = bytes(range(32))
+#: What refusing a token may raise: it does not parse, or does not verify.
+REFUSED = (jws.MalformedToken, InvalidSignature)
+
+
+def verify_rs256(token: str, certificate: bytes) -> None:
+    jws.verify_rs256(jws.parse_compact(token), certificate)
+
+
+def verify_hs256(token: str, secret: bytes) -> None:
+    jws.verify_hs256(jws.parse_compact(token), secret)
 
 
 @pytest.fixture(scope="module")
@@ -41,11 +51,11 @@ def hs256_token() -> str:
 def test_verify_rs256_accepts_a_token_signed_by_the_certificate_key(
     rs256_token: str, certificate: bytes
 ) -> None:
-    jws.verify_rs256(rs256_token, certificate)
+    verify_rs256(rs256_token, certificate)
 
 
 def test_verify_hs256_accepts_a_token_signed_with_the_secret(hs256_token: str) -> None:
-    jws.verify_hs256(hs256_token, SECRET)
+    verify_hs256(hs256_token, SECRET)
 
 
 @pytest.mark.parametrize(
@@ -56,9 +66,9 @@ def test_verify_hs256_accepts_a_token_signed_with_the_secret(hs256_token: str) -
     ],
 )
 def test_verify_hs256_accepts_the_sdk_captures(token: str) -> None:
-    jws.verify_hs256(token, captures.SHARED_SECRET)
-    with pytest.raises(InvalidSignature):
-        jws.verify_hs256(token, captures.SHARED_SECRET_B64.encode())
+    verify_hs256(token, captures.SHARED_SECRET)
+    with pytest.raises(REFUSED):
+        verify_hs256(token, captures.SHARED_SECRET_B64.encode())
 
 
 def _replace(token: str, index: int, segment: str) -> str:
@@ -95,25 +105,25 @@ def _flip_first_char(segment: str) -> str:
 def test_verify_rs256_rejects_tampered_tokens(
     rs256_token: str, certificate: bytes, tamper: Any
 ) -> None:
-    with pytest.raises(InvalidSignature):
-        jws.verify_rs256(tamper(rs256_token), certificate)
+    with pytest.raises(REFUSED):
+        verify_rs256(tamper(rs256_token), certificate)
 
 
 def test_verify_hs256_rejects_tampered_claims(hs256_token: str) -> None:
     tampered = _replace(hs256_token, 1, b64url(json.dumps({**CLAIMS, "iat": 1}).encode()))
-    with pytest.raises(InvalidSignature):
-        jws.verify_hs256(tampered, SECRET)
+    with pytest.raises(REFUSED):
+        verify_hs256(tampered, SECRET)
 
 
 def test_verify_hs256_rejects_another_secret(hs256_token: str) -> None:
-    with pytest.raises(InvalidSignature):
-        jws.verify_hs256(hs256_token, SECRET[::-1])
+    with pytest.raises(REFUSED):
+        verify_hs256(hs256_token, SECRET[::-1])
 
 
 def test_verify_rs256_rejects_another_key(certificate: bytes) -> None:
     token = sign(rsa_jwk(rsa_key()), "RS256", {"kid": "1179494495299941096449"}, CLAIMS)
-    with pytest.raises(InvalidSignature):
-        jws.verify_rs256(token, certificate)
+    with pytest.raises(REFUSED):
+        verify_rs256(token, certificate)
 
 
 def test_verify_rs256_rejects_hs256_keyed_with_the_certificate(
@@ -126,8 +136,8 @@ def test_verify_rs256_rejects_hs256_keyed_with_the_certificate(
     )
     for secret in (certificate, public_pem):
         token = sign(oct_jwk(secret), "HS256", {"kid": "1179494495299941096449"}, CLAIMS)
-        with pytest.raises(InvalidSignature):
-            jws.verify_rs256(token, certificate)
+        with pytest.raises(REFUSED):
+            verify_rs256(token, certificate)
 
 
 def test_verify_rs256_rejects_other_rsa_algorithms(
@@ -135,44 +145,47 @@ def test_verify_rs256_rejects_other_rsa_algorithms(
 ) -> None:
     for alg in ("PS256", "RS512"):
         token = sign(rsa_jwk(key), alg, {"kid": "1179494495299941096449"}, CLAIMS)
-        with pytest.raises(InvalidSignature):
-            jws.verify_rs256(token, certificate)
+        with pytest.raises(REFUSED):
+            verify_rs256(token, certificate)
 
 
 def test_verify_hs256_rejects_an_rs256_token(rs256_token: str) -> None:
-    with pytest.raises(InvalidSignature):
-        jws.verify_hs256(rs256_token, SECRET)
+    with pytest.raises(REFUSED):
+        verify_hs256(rs256_token, SECRET)
 
 
 def test_verify_hs256_rejects_other_hmac_algorithms() -> None:
     secret = bytes(range(64))
     token = sign(oct_jwk(secret), "HS512", {"kid": "key-1"}, CLAIMS)
-    with pytest.raises(InvalidSignature):
-        jws.verify_hs256(token, secret)
+    with pytest.raises(REFUSED):
+        verify_hs256(token, secret)
 
 
 def test_alg_none_is_rejected(certificate: bytes) -> None:
     token = unsigned({"alg": "none", "typ": "JWT"}, CLAIMS)
-    with pytest.raises(InvalidSignature):
-        jws.verify_rs256(token, certificate)
-    with pytest.raises(InvalidSignature):
-        jws.verify_hs256(token, SECRET)
+    with pytest.raises(REFUSED):
+        verify_rs256(token, certificate)
+    with pytest.raises(REFUSED):
+        verify_hs256(token, SECRET)
 
 
 def test_verify_rs256_rejects_a_non_rsa_certificate(rs256_token: str) -> None:
     certificate = certificate_pem(ec.generate_private_key(ec.SECP256R1()), "tms_test_merchant")
-    with pytest.raises(InvalidSignature):
-        jws.verify_rs256(rs256_token, certificate)
+    with pytest.raises(REFUSED):
+        verify_rs256(rs256_token, certificate)
 
 
-def test_unverified_parts_returns_header_and_claims(rs256_token: str) -> None:
-    header, claims = jws.unverified_parts(rs256_token)
-    assert header == {"alg": "RS256", "kid": "1179494495299941096449", "typ": "JWT"}
-    assert claims == CLAIMS
+def test_parse_compact_returns_header_claims_and_what_was_signed(rs256_token: str) -> None:
+    token = jws.parse_compact(rs256_token)
+    assert token.header == {"alg": "RS256", "kid": "1179494495299941096449", "typ": "JWT"}
+    assert token.claims == CLAIMS
+    assert token.signing_input == rs256_token.rsplit(".", 1)[0].encode()
+    assert len(token.signature) == 256
 
 
-def test_unverified_parts_of_an_sdk_capture() -> None:
-    header, claims = jws.unverified_parts(captures.HS256_CREATE_II_TOKEN)
+def test_parse_compact_of_an_sdk_capture() -> None:
+    token = jws.parse_compact(captures.HS256_CREATE_II_TOKEN)
+    header, claims = token.header, token.claims
     assert header == {"alg": "HS256", "kid": captures.KEY_ID, "typ": "JWT"}
     assert claims["digest"] == captures.CREATE_II_DIGEST
     assert claims["iat"] == 1795475852
@@ -187,6 +200,14 @@ OBJECT = _seg(b'{"alg":"HS256"}')
 STRING = _seg(b'"text"')
 NOT_UTF8 = _seg(b'{"a": "\xff"}')
 NESTED_OBJECTS = _seg(b'{"a":' * 5000)
+SIG = _seg(b"sig")  # a well-formed signature segment: the cases fail elsewhere
+DUP_HEADER = _seg(b'{"alg":"HS256","alg":"none"}')
+DUP_CLAIMS = _seg(b'{"a":1,"a":2}')
+DUP_NESTED = _seg(b'{"a":{"b":1,"b":2}}')
+NAN_CLAIM = _seg(b'{"iat":NaN}')
+CRIT = _seg(b'{"alg":"HS256","crit":["x"]}')
+B64 = _seg(b'{"alg":"HS256","b64":false}')
+UTF16 = _seg('{"alg":"HS256"}'.encode("utf-16"))
 
 
 @pytest.mark.parametrize(
@@ -196,23 +217,41 @@ NESTED_OBJECTS = _seg(b'{"a":' * 5000)
         pytest.param("garbage", id="one-part"),
         pytest.param(f"{OBJECT}.{OBJECT}", id="two-parts"),
         pytest.param(f"{OBJECT}.{OBJECT}.x.y", id="four-parts"),
-        pytest.param(f".{OBJECT}.x", id="empty-header"),
-        pytest.param(f"{OBJECT}..x", id="empty-claims"),
-        pytest.param("!!!.$$$.x", id="not-base64"),
-        pytest.param(f"{_seg(b'not json')}.{OBJECT}.x", id="header-not-json"),
-        pytest.param(f"{OBJECT}.{_seg(b'not json')}.x", id="claims-not-json"),
-        pytest.param(f"{_seg(b'[1, 2]')}.{OBJECT}.x", id="header-is-a-list"),
-        pytest.param(f"{OBJECT}.{_seg(b'42')}.x", id="claims-are-a-number"),
-        pytest.param(f"{OBJECT}.{STRING}.x", id="claims-are-a-string"),
-        pytest.param(f"{NOT_UTF8}.{OBJECT}.x", id="header-not-utf8"),
-        pytest.param("\u00e9\u00e9.\u00e9\u00e9.x", id="non-ascii"),
-        pytest.param(f"{OBJECT}.{_seg(b'[' * 5000)}.x", id="deeply-nested-claims"),
-        pytest.param(f"{NESTED_OBJECTS}.{OBJECT}.x", id="deeply-nested-header"),
+        pytest.param(f".{OBJECT}.{SIG}", id="empty-header"),
+        pytest.param(f"{OBJECT}..{SIG}", id="empty-claims"),
+        pytest.param("!!!.$$$.{SIG}", id="not-base64"),
+        pytest.param(f"{_seg(b'not json')}.{OBJECT}.{SIG}", id="header-not-json"),
+        pytest.param(f"{OBJECT}.{_seg(b'not json')}.{SIG}", id="claims-not-json"),
+        pytest.param(f"{_seg(b'[1, 2]')}.{OBJECT}.{SIG}", id="header-is-a-list"),
+        pytest.param(f"{OBJECT}.{_seg(b'42')}.{SIG}", id="claims-are-a-number"),
+        pytest.param(f"{OBJECT}.{STRING}.{SIG}", id="claims-are-a-string"),
+        pytest.param(f"{NOT_UTF8}.{OBJECT}.{SIG}", id="header-not-utf8"),
+        pytest.param("\u00e9\u00e9.\u00e9\u00e9.{SIG}", id="non-ascii"),
+        pytest.param(f"{OBJECT}.{_seg(b'[' * 5000)}.{SIG}", id="deeply-nested-claims"),
+        pytest.param(f"{NESTED_OBJECTS}.{OBJECT}.{SIG}", id="deeply-nested-header"),
+        pytest.param(f"{OBJECT}==.{OBJECT}.{SIG}", id="padded-header"),
+        pytest.param(f"{OBJECT}.{OBJECT}.{SIG}=", id="padded-signature"),
+        pytest.param(f"{OBJECT}.{OBJECT}.c2l", id="non-canonical-signature"),
+        pytest.param(f"{OBJECT[:-1]}+.{OBJECT}.{SIG}", id="standard-alphabet"),
+        pytest.param(f" {OBJECT}.{OBJECT}.{SIG}", id="leading-space"),
+        pytest.param(f"{OBJECT}.{OBJECT}.{SIG}\n", id="trailing-newline"),
+        pytest.param(f"{OBJECT}.{OBJECT} .{SIG}", id="inner-space"),
+        pytest.param(f"{DUP_HEADER}.{OBJECT}.{SIG}", id="dup-header"),
+        pytest.param(f"{OBJECT}.{DUP_CLAIMS}.{SIG}", id="dup-claims"),
+        pytest.param(f"{OBJECT}.{DUP_NESTED}.{SIG}", id="dup-nested"),
+        pytest.param(f"{OBJECT}.{NAN_CLAIM}.{SIG}", id="nan-claim"),
+        pytest.param(f"{CRIT}.{OBJECT}.{SIG}", id="crit"),
+        pytest.param(f"{B64}.{OBJECT}.{SIG}", id="b64"),
+        pytest.param(f"{UTF16}.{OBJECT}.{SIG}", id="utf16-header"),
+        pytest.param(
+            json.dumps({"protected": OBJECT, "payload": OBJECT, "signature": SIG}),
+            id="flattened-json-serialisation",
+        ),
     ],
 )
-def test_unverified_parts_of_garbage_is_malformed(token: str) -> None:
+def test_parse_compact_of_garbage_is_malformed(token: str) -> None:
     with pytest.raises(jws.MalformedToken):
-        jws.unverified_parts(token)
+        jws.parse_compact(token)
 
 
 def test_certificate_der_matches(certificate: bytes) -> None:
@@ -223,3 +262,18 @@ def test_certificate_der_matches(certificate: bytes) -> None:
     assert not jws.certificate_der_matches(certificate, base64.b64encode(other_der).decode())
     assert not jws.certificate_der_matches(certificate, "not a certificate")
     assert not jws.certificate_der_matches(certificate, base64.b64encode(b"junk").decode())
+
+
+def test_an_empty_signature_parses_but_never_verifies(
+    rs256_token: str, hs256_token: str, certificate: bytes
+) -> None:
+    """An empty signature is let through the parse only so that ``alg: none``
+    is refused by name; neither algorithm accepts it."""
+    for token, verify, key in (
+        (rs256_token, jws.verify_rs256, certificate),
+        (hs256_token, jws.verify_hs256, SECRET),
+    ):
+        parsed = jws.parse_compact(token.rsplit(".", 1)[0] + ".")
+        assert parsed.signature == b""
+        with pytest.raises(InvalidSignature):
+            verify(parsed, key)

@@ -566,19 +566,33 @@ def test_rs256_jwt_is_accepted(
     )
 
 
+def test_rs256_jwt_path_carries_the_query_as_sent(
+    authenticator: Authenticator, signing_key: rsa.RSAPrivateKey
+) -> None:
+    target = f"{PATH}/1?retrieveBinDetails=True"
+    token = rs256(signing_key, jwt_claims("GET", target, b""))
+    assert authenticator.authenticate(bearer(token, "GET", target, b"")).merchant_id == MERCHANT
+
+
 @pytest.mark.parametrize(
-    "claimed_path",
+    ("claimed_path", "target"),
     [
-        pytest.param(f"{PATH}/1?retrieveBinDetails=True", id="with-query"),
-        pytest.param(f"{PATH}/1", id="without-query-sdk-0.0.75"),
+        pytest.param(f"{PATH}/1", f"{PATH}/1?retrieveBinDetails=True", id="query-added"),
+        pytest.param(f"{PATH}/1?limit=1", f"{PATH}/1?limit=2", id="query-changed"),
+        pytest.param(f"{PATH}/1?limit=1", f"{PATH}/1", id="query-removed"),
+        pytest.param(f"{PATH}/1?a=1&b=2", f"{PATH}/1?b=2&a=1", id="query-reordered"),
+        pytest.param(f"{PATH}/1?", f"{PATH}/1", id="empty-query-added"),
     ],
 )
-def test_rs256_jwt_path_with_or_without_query(
-    authenticator: Authenticator, signing_key: rsa.RSAPrivateKey, claimed_path: str
+def test_jwt_binds_the_query_exactly(
+    authenticator: Authenticator, signing_key: rsa.RSAPrivateKey, claimed_path: str, target: str
 ) -> None:
+    """The SDKs (Python 0.0.76 and later, Node) sign the path with its query;
+    a token for one query does not authorise another (issue 9, point 7)."""
     token = rs256(signing_key, jwt_claims("GET", claimed_path, b""))
-    request = bearer(token, "GET", f"{PATH}/1?retrieveBinDetails=True", b"")
-    assert authenticator.authenticate(request).merchant_id == MERCHANT
+    with pytest.raises(AuthenticationFailed) as caught:
+        authenticator.authenticate(bearer(token, "GET", target, b""))
+    assert caught.value.reason == "path_mismatch"
 
 
 def test_hs256_jwt_is_accepted(authenticator: Authenticator) -> None:
