@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from opentms.adapters.http.pipeline import BODY_TIMED_OUT
 from opentms.config import Settings
 
 MAX_HEAD_BYTES = 32 * 1024  # request line and headers
@@ -204,7 +205,9 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             self.transport.close()
             return
         # The application's receive() now gives http.disconnect and its send()
-        # writes nothing: the 408 below is the only answer.
+        # writes nothing: the 408 below is the only answer (and the flag tells
+        # the application's access line so).
+        self.cycle.scope.setdefault("state", {})[BODY_TIMED_OUT] = True
         self.cycle.disconnected = True
         self.cycle.message_event.set()
         message = b"The request body did not arrive within %g seconds." % (
