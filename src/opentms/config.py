@@ -30,6 +30,12 @@ class Settings(BaseSettings):
     clock_skew_seconds: int = Field(default=900, ge=0, le=86_400)
     # Largest request body accepted, in bytes (TMS bodies are a few KB).
     max_body_bytes: int = Field(default=65_536, ge=1_024, le=16 * 1_048_576)
+    # Seconds a request body may take to arrive in full once its head has
+    # (a slow body is answered 408 and its connection closed).
+    body_timeout_seconds: float = Field(default=30.0, gt=0, le=3_600)
+    # Open connections one server process (uvicorn worker) serves at once;
+    # beyond them a connection is answered 503 and closed.
+    max_connections: int = Field(default=1_000, ge=1, le=1_000_000)
     log_level: str = "INFO"
 
     @field_validator("database_url")

@@ -30,6 +30,9 @@ log = logging.getLogger("opentms.http")
 _M = TypeVar("_M", bound=BaseModel)
 _PATH_ID = re.compile(r"[A-Za-z0-9._\-]{1,64}")
 MAX_LIMIT = 100
+# Set in a request's scope["state"] by the server protocol when the body did not
+# arrive within its deadline (it answered 408 itself and closed the connection).
+BODY_TIMED_OUT = "opentms.body_timed_out"
 
 
 @dataclass(frozen=True)
@@ -146,6 +149,10 @@ class Pipeline:
                 body = await read_body(request, self.max_body_bytes)
             except ClientGone:
                 # Nobody is left to read an answer; this is not a server error.
+                # The status is only for the access line: what the client got.
+                if request.scope.get("state", {}).get(BODY_TIMED_OUT):
+                    log.info("request body not whole within the deadline; answered 408")
+                    return Response(status_code=408)
                 log.info("client disconnected before sending its body")
                 return Response(status_code=400)
             headers = {
