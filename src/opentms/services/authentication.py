@@ -390,7 +390,24 @@ class Authenticator:
 
 
 def _parse_signature(value: str) -> dict[str, str]:
-    params = {name.lower(): val for name, val in _SIGNATURE_PARAM.findall(value)}
+    """The parameters of a Signature header, read strictly: the whole value is
+    ``name="value"`` pairs separated by commas, each name once (a repeated
+    ``keyid`` or ``signature`` would leave which one counts to the parser)."""
+    params: dict[str, str] = {}
+    position = 0
+    while position < len(value):
+        match = _SIGNATURE_PARAM.match(value, position)
+        if match is None or match.end() == position:
+            params = {}
+            break
+        name = match.group(1).lower()
+        if name in params:
+            raise _fail(
+                "malformed_signature",
+                f"The Signature header names {name} more than once.",
+            )
+        params[name] = match.group(2)
+        position = match.end()
     missing = [
         name for name in ("keyid", "algorithm", "headers", "signature") if name not in params
     ]

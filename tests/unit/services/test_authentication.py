@@ -324,6 +324,19 @@ def test_malformed_authorization(authenticator: Authenticator, value: str) -> No
         pytest.param(f'keyid="{KEY_ID}", algorithm="HmacSHA256", signature="x"', id="no-headers"),
         pytest.param(f'keyid="{KEY_ID}", algorithm="HmacSHA256", headers="host"', id="no-sig"),
         pytest.param("keyid=unquoted, algorithm=HmacSHA256", id="unquoted"),
+        pytest.param(
+            f'keyid="{KEY_ID}", junk, algorithm="HmacSHA256", headers="host", signature="x"',
+            id="junk-between-parameters",
+        ),
+        pytest.param(
+            f'keyid="{KEY_ID}", keyid="other", algorithm="HmacSHA256", headers="host", '
+            'signature="x"',
+            id="repeated-keyid",
+        ),
+        pytest.param(
+            f'keyid="{KEY_ID}" algorithm="HmacSHA256", headers="host", signature="x"',
+            id="no-comma",
+        ),
     ],
 )
 def test_malformed_signature(authenticator: Authenticator, value: str) -> None:
