@@ -13,9 +13,11 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from opentms.domain.errors import AuthenticationFailed
-from opentms.services.authentication import Authenticator, SignedRequest
+from opentms.services.authentication import Authenticator, SignedRequest, _parse_signature
 from tests.unit import captures
 from tests.unit.captures import Capture
 from tests.unit.jose import b64url, certificate_pem, oct_jwk, rsa_jwk, rsa_key, sign, unsigned
@@ -954,3 +956,38 @@ def test_sdk_hs256_capture_on_another_path_or_method(
 def test_sdk_hs256_capture_expires(authenticator: Authenticator, clock: FixedClock) -> None:
     clock.moment = captures.HS256_CREATE_II.sent_at + timedelta(seconds=SKEW + 1)
     expect_failure(authenticator, _from_capture(captures.HS256_CREATE_II), "stale_date")
+
+
+# The Signature header parser, by property --------------------------------------------------------
+
+_PARAM_VALUES = st.text(
+    st.characters(min_codepoint=0x20, max_codepoint=0x7E, exclude_characters='"')
+)
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(
+    st.fixed_dictionaries(
+        dict.fromkeys(("keyid", "algorithm", "headers", "signature"), _PARAM_VALUES),
+        optional={"created": _PARAM_VALUES},
+    ),
+    st.sampled_from([",", ", ", " , "]),
+)
+def test_a_well_formed_signature_header_parses_to_its_parameters(
+    params: dict[str, str], separator: str
+) -> None:
+    value = separator.join(f'{name}="{text}"' for name, text in params.items())
+    assert _parse_signature(value) == params
+
+
+@settings(max_examples=500, deadline=None, database=None)
+@given(st.text(max_size=200))
+def test_any_signature_header_parses_or_is_malformed(value: str) -> None:
+    try:
+        params = _parse_signature(value)
+    except AuthenticationFailed as failure:
+        reason = failure.reason
+    else:
+        assert {"keyid", "algorithm", "headers", "signature"} <= set(params)
+        return
+    assert reason == "malformed_signature"
