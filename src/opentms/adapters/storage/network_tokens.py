@@ -121,8 +121,8 @@ def _details(token: NetworkToken) -> str:
     return orjson.dumps(details).decode()
 
 
-def card_context(token_id: str) -> str:
-    """The sealing context of a token's card (migration 0004 seals with it too)."""
+def _card_context(token_id: str) -> str:
+    """The sealing context of a token's card (migration 0004 writes the same string)."""
     return f"networkTokenCard:{token_id}"
 
 
@@ -134,7 +134,7 @@ def _seal_card(keys: MerchantKeys, token: NetworkToken) -> bytes:
         "expirationMonth": token.card.expiration_month,
         "expirationYear": token.card.expiration_year,
     }
-    return keys.seal(orjson.dumps(card), card_context(token.id))
+    return keys.seal(orjson.dumps(card), _card_context(token.id))
 
 
 def _transaction(row: Row[Any]) -> TokenTransaction:
@@ -285,7 +285,7 @@ class SQLNetworkTokenRepository:
 
     def _to_domain(self, row: Row[Any]) -> NetworkToken:
         details = orjson.loads(row.details)
-        card = orjson.loads(self._keys.unseal(row.card_sealed, card_context(row.id)))
+        card = orjson.loads(self._keys.unseal(row.card_sealed, _card_context(row.id)))
         number = (
             PAN(self._keys.unseal(row.number_sealed, f"networkToken:{row.id}").decode())
             if row.number_sealed

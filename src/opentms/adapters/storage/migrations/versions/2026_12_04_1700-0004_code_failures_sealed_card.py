@@ -56,7 +56,7 @@ _ROWS = sa.select(
 
 
 def _context(token_id: str) -> str:
-    # The same context as network_tokens.card_context, frozen at this revision.
+    # The context network_tokens._card_context gives, frozen at this revision.
     return f"networkTokenCard:{token_id}"
 
 
