@@ -59,9 +59,9 @@ def build_services(
     if settings.database_url is None:
         settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     engine = make_engine(settings.resolved_database_url)
-    if upgrade:
-        migrate.upgrade(engine)
     keyring = Keyring(load_or_create_master_keys(settings.resolved_master_key_file))
+    if upgrade:
+        migrate.upgrade(engine, keyring=lambda: keyring)
     store = SQLMerchantStore(engine)
     server_keys = ServerKeys(store, keyring, clock)
     merchants = MerchantService(store, keyring, server_keys, clock)

@@ -10,7 +10,9 @@ uniqueness and counters hold across them because the database enforces them.
   presented on both servers at the same time; every later presentation is a
   declined replay;
 - one instrument identifier per card when both servers store it at once;
-- a JWT accepted by one server is refused by the other (single use).
+- a JWT accepted by one server is refused by the other (single use);
+- wrong security codes sent to both servers at once are each counted, and the
+  token's codes are locked after five until new credentials are issued.
 
 Needs OPENTMS_TEST_POSTGRES_URL (skipped without it).
 """
@@ -216,6 +218,40 @@ def test_atcs_are_unique_across_processes(pair: Pair) -> None:
         approved=approved,
         replays_declined=declined,
     )
+
+
+def test_wrong_security_codes_are_counted_across_processes(pair: Pair) -> None:
+    """Wrong Amex codes sent at once to both servers: the database counts
+    every one, and only the first five are compared (then TOO_MANY_ATTEMPTS)
+    until new credentials are issued, on either server."""
+    merchant = pair.merchant
+    with client(pair.a, merchant) as on_a:
+        ii = on_a.post(II, json={"card": {"number": make_pan("378282", 15), **EXPIRY}})
+        assert ii.status_code == 201, ii.text
+        issued = on_a.post(credentials_path(ii.json()["id"]), json={})
+    tokenized = open_credentials(issued, merchant)["tokenizedCard"]
+
+    def with_code(code: str) -> JSON:
+        body = {name: tokenized[name] for name in ("expirationMonth", "expirationYear")}
+        return {"tokenNumber": tokenized["number"], "securityCode": code, **body}
+
+    right = int(tokenized["securityCode"])
+    guesses = [f"{(right + step) % 10_000:04d}" for step in range(1, 13)]
+    jobs = [
+        post(pair.servers()[i % 2], merchant, SIMULATIONS, with_code(guess))
+        for i, guess in enumerate(guesses)
+    ]
+    reasons = sorted(response.json()["reason"] for response in in_parallel(jobs))
+    assert reasons == ["INVALID_SECURITY_CODE"] * 5 + ["TOO_MANY_ATTEMPTS"] * 7
+    for server in pair.servers():
+        with client(server, merchant) as http:
+            locked = http.post(SIMULATIONS, json=with_code(tokenized["securityCode"])).json()
+        assert locked["reason"] == "TOO_MANY_ATTEMPTS"
+    with client(pair.b, merchant) as on_b:
+        assert on_b.post(credentials_path(ii.json()["id"]), json={}).status_code == 201
+    with client(pair.a, merchant) as on_a:
+        again = on_a.post(SIMULATIONS, json=with_code(tokenized["securityCode"])).json()
+    assert (again["status"], again["applicationTransactionCounter"]) == ("APPROVED", 1)
 
 
 @pytest.mark.parametrize("mode", ["jwt", "hs256"])

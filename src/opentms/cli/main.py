@@ -5,18 +5,36 @@ from __future__ import annotations
 import contextlib
 import logging.config
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from opentms.config import Settings
 from opentms.observability import logging_config
 
+if TYPE_CHECKING:
+    from opentms.crypto.keyring import Keyring
+
 
 def _settings(data_dir: Path | None) -> Settings:
     if data_dir is not None:
         os.environ["OPENTMS_DATA_DIR"] = str(data_dir)
     return Settings()
+
+
+def _master_keys(settings: Settings) -> Callable[[], Keyring]:
+    """The master keys for migrations that re-seal card data (0004), loaded
+    only if one of them has rows to change."""
+
+    def load() -> Keyring:
+        from opentms.adapters.keys.local import load_or_create_master_keys
+        from opentms.crypto.keyring import Keyring
+
+        return Keyring(load_or_create_master_keys(settings.resolved_master_key_file))
+
+    return load
 
 
 data_dir_option = click.option(
@@ -51,7 +69,7 @@ def serve(host: str, port: int, workers: int, data_dir: Path | None) -> None:
     if settings.database_url is None:
         settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     engine = make_engine(settings.resolved_database_url)
-    migrate.upgrade(engine)
+    migrate.upgrade(engine, keyring=_master_keys(settings))
     engine.dispose()
     click.echo(f"opentms serving on http://{host}:{port} (data: {_where(settings)})", err=True)
     _raise_open_file_limit()
@@ -102,7 +120,7 @@ def db_upgrade(data_dir: Path | None) -> None:
     if settings.database_url is None:
         settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     engine = make_engine(settings.resolved_database_url)
-    migrate.upgrade(engine)
+    migrate.upgrade(engine, keyring=_master_keys(settings))
     click.echo(f"schema at {migrate.current_revision(engine)}")
 
 

@@ -145,14 +145,22 @@ class TokenTransaction:
 
 @dataclass(frozen=True)
 class NetworkView:
-    """A token as the card network sees it at authorisation."""
+    """A token as the card network sees it at authorisation.
+
+    ``merchant_id`` is the token's domain: a network token is provisioned for
+    one merchant (token requestor) and is valid with no other.
+    ``failed_code_verifications`` counts the wrong security codes presented
+    since the token's last payment credentials were issued.
+    """
 
     id: str
+    merchant_id: str
     network: TokenNetwork
     state: TokenState
     expiration_month: str | None
     expiration_year: str | None
     master_key: bytes | None = field(default=None, repr=False)
+    failed_code_verifications: int = 0
 
 
 @dataclass(frozen=True)

@@ -186,7 +186,10 @@ class TokenProvider(Protocol):
 class NetworkDirectory(Protocol):
     """The card network's view: tokens by number across merchants."""
 
-    def find_by_number(self, number: str) -> NetworkView | None: ...
+    def find_by_number(self, number: str) -> NetworkView | None:
+        """The token with this number, locked until the unit of work ends: the
+        authorisations of one token run one after the other, so its count of
+        failed security codes is read and raised without a race."""
 
     def transaction(self, token_id: str, atc: int) -> TokenTransaction | None: ...
 
@@ -196,6 +199,10 @@ class NetworkDirectory(Protocol):
 
     def mark_used(self, token_id: str, atc: int, now: datetime) -> bool:
         """Record an authorisation; False if the ATC was already used."""
+
+    def record_code_failure(self, token_id: str) -> int:
+        """Count one more wrong security code for the token (in the database,
+        atomically); the new count."""
 
 
 class NetworkUnitOfWork(Protocol):

@@ -54,17 +54,29 @@ _NEXT_ATC = (
         network_tokens.c.state == TokenState.ACTIVE.value,
         network_tokens.c.atc < MAX_ATC,
     )
-    .values(atc=network_tokens.c.atc + 1)
+    # A new credential ends a lock-out by wrong security codes (services/authorizations.py).
+    .values(atc=network_tokens.c.atc + 1, failed_code_verifications=0)
     .returning(network_tokens.c.atc)
 )
 
 _RECORD = token_transactions.insert()
+_FIND_BY_NUMBER = (
+    select(network_tokens)
+    .where(network_tokens.c.number_index == bindparam("index"))
+    .with_for_update(key_share=True)
+)
+_CODE_FAILURE = (
+    update(network_tokens)
+    .where(network_tokens.c.id == bindparam("token_id"))
+    .values(failed_code_verifications=network_tokens.c.failed_code_verifications + 1)
+    .returning(network_tokens.c.failed_code_verifications)
+)
 # PostgreSQL: the ATC increment and the record of what it was issued for in one
 # statement, one round trip (the payment-credentials hot path). A single
 # statement is atomic, so it needs no BEGIN and COMMIT round trips around it.
 _ISSUE_POSTGRESQL = text(
     "WITH taken AS ("
-    " UPDATE network_tokens SET atc = atc + 1"
+    " UPDATE network_tokens SET atc = atc + 1, failed_code_verifications = 0"
     " WHERE id = :token_id AND merchant_id = :owner AND state = 'ACTIVE' AND atc < :max_atc"
     " RETURNING id, atc)"
     " INSERT INTO token_transactions (token_id, atc, credential, amount, currency,"
@@ -105,13 +117,24 @@ _DETAIL_FIELDS = (
 
 def _details(token: NetworkToken) -> str:
     details: dict[str, Any] = {name: getattr(token, name) for name in _DETAIL_FIELDS}
-    details["card"] = {
+    details["metadata"] = dict(token.metadata)
+    return orjson.dumps(details).decode()
+
+
+def _card_context(token_id: str) -> str:
+    """The sealing context of a token's card (migration 0004 writes the same string)."""
+    return f"networkTokenCard:{token_id}"
+
+
+def _seal_card(keys: MerchantKeys, token: NetworkToken) -> bytes:
+    # Security: the card's expiry is card data (docs/security.md), so the card
+    # behind the token is sealed like the card number, never kept in clear.
+    card = {
         "suffix": token.card.suffix,
         "expirationMonth": token.card.expiration_month,
         "expirationYear": token.card.expiration_year,
     }
-    details["metadata"] = dict(token.metadata)
-    return orjson.dumps(details).decode()
+    return keys.seal(orjson.dumps(card), _card_context(token.id))
 
 
 def _transaction(row: Row[Any]) -> TokenTransaction:
@@ -161,6 +184,7 @@ class SQLNetworkTokenRepository:
                 "expiration_month": token.expiration_month,
                 "expiration_year": token.expiration_year,
                 "details": _details(token),
+                "card_sealed": _seal_card(self._keys, token),
                 "atc": token.atc,
                 "version": token.version,
                 "created_at": token.created_at,
@@ -203,6 +227,7 @@ class SQLNetworkTokenRepository:
                 expiration_month=token.expiration_month,
                 expiration_year=token.expiration_year,
                 details=_details(token),
+                card_sealed=_seal_card(self._keys, token),
                 version=network_tokens.c.version + 1,
                 updated_at=now,
             )
@@ -260,7 +285,7 @@ class SQLNetworkTokenRepository:
 
     def _to_domain(self, row: Row[Any]) -> NetworkToken:
         details = orjson.loads(row.details)
-        card = details["card"]
+        card = orjson.loads(self._keys.unseal(row.card_sealed, _card_context(row.id)))
         number = (
             PAN(self._keys.unseal(row.number_sealed, f"networkToken:{row.id}").decode())
             if row.number_sealed
@@ -300,11 +325,11 @@ class SQLNetworkDirectory:
         self._secrets = secrets
 
     def find_by_number(self, number: str) -> NetworkView | None:
-        row = self._conn.execute(
-            select(network_tokens).where(
-                network_tokens.c.number_index == self._secrets.index(number)
-            )
-        ).first()
+        """The token, its row locked until the transaction ends (FOR NO KEY
+        UPDATE on PostgreSQL; SQLite's write transaction already excludes every
+        other writer): a second authorisation of the token waits, then reads
+        the failures the first one counted."""
+        row = self._conn.execute(_FIND_BY_NUMBER, {"index": self._secrets.index(number)}).first()
         if row is None:
             return None
         key = (
@@ -314,11 +339,13 @@ class SQLNetworkDirectory:
         )
         return NetworkView(
             row.id,
+            row.merchant_id,
             TokenNetwork(row.network),
             TokenState(row.state),
             row.expiration_month,
             row.expiration_year,
             key,
+            row.failed_code_verifications,
         )
 
     def transaction(self, token_id: str, atc: int) -> TokenTransaction | None:
@@ -358,3 +385,9 @@ class SQLNetworkDirectory:
             .values(used_at=now)
         )
         return result.rowcount == 1
+
+    def record_code_failure(self, token_id: str) -> int:
+        """One more wrong security code: incremented by the database itself, so
+        no concurrent request can overwrite the count."""
+        count = self._conn.execute(_CODE_FAILURE, {"token_id": token_id}).scalar_one()
+        return int(count)

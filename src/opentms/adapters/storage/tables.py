@@ -181,8 +181,13 @@ shipping_addresses = Table(
 # Network tokens (tokenized cards). The token number is sealed under the
 # merchant's data key and indexed under the network index key (the simulated
 # network finds tokens by number without any merchant key); the token's
-# master key is sealed under the master key. ``details`` holds the network's
-# public facts (references, PAR, card suffix and expiry, card art) as JSON.
+# master key is sealed under the master key. ``card_sealed`` is the card behind
+# the token (suffix, expiry), sealed under the merchant's data key.
+# ``details`` holds the network's public facts (references, PAR, card art) as
+# JSON. ``expiration_month``/``expiration_year`` are the token's own expiry,
+# which the network checks at authorisation. ``failed_code_verifications``
+# counts wrong security codes since credentials were last issued (the
+# authorisation simulator declines codes at the limit).
 network_tokens = Table(
     "network_tokens",
     metadata,
@@ -199,7 +204,9 @@ network_tokens = Table(
     Column("expiration_month", String(2)),
     Column("expiration_year", String(4)),
     Column("details", Text, nullable=False),
+    Column("card_sealed", LargeBinary),
     Column("atc", Integer, nullable=False),
+    Column("failed_code_verifications", Integer, nullable=False, server_default="0"),
     Column("version", Integer, nullable=False),
     Column("created_at", TS, nullable=False),
     Column("updated_at", TS, nullable=False),

@@ -35,6 +35,7 @@ def operations(services: Services, pipeline: Pipeline) -> list[Operation]:
         )
         decision = services.authorizations.authorize(
             Authorization(
+                merchant_id=call.tenant.merchant_id,
                 token_number=model.token_number,
                 expiration_month=model.expiration_month,
                 expiration_year=model.expiration_year,
