@@ -13,6 +13,8 @@ from pathlib import Path
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from opentms.observability import LogFormat
+
 
 def default_data_dir() -> Path:
     """``$XDG_DATA_HOME/opentms``, else ``~/.local/share/opentms``."""
@@ -31,6 +33,8 @@ class Settings(BaseSettings):
     # Largest request body accepted, in bytes (TMS bodies are a few KB).
     max_body_bytes: int = Field(default=65_536, ge=1_024, le=16 * 1_048_576)
     log_level: str = "INFO"
+    # "text": one line per record; "json": one JSON object per line.
+    log_format: LogFormat = "text"
 
     @field_validator("database_url")
     @classmethod

@@ -47,7 +47,7 @@ def serve(host: str, port: int, workers: int, data_dir: Path | None) -> None:
     from opentms.adapters.storage.database import make_engine
 
     settings = _settings(data_dir)
-    logging.config.dictConfig(logging_config(settings.log_level))
+    logging.config.dictConfig(logging_config(settings.log_level, settings.log_format))
     if settings.database_url is None:
         settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     engine = make_engine(settings.resolved_database_url)
@@ -62,7 +62,7 @@ def serve(host: str, port: int, workers: int, data_dir: Path | None) -> None:
         port=port,
         workers=workers,
         http=GuardedHttpToolsProtocol,
-        log_config=logging_config(settings.log_level),
+        log_config=logging_config(settings.log_level, settings.log_format),
         # Above the Node SDK's 4-5 s idle sockets, so the client closes first.
         timeout_keep_alive=15,
         access_log=False,
