@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from opentms.adapters.private_files import make_private_directory, shared_directory_warning
 from opentms.config import Settings
 from opentms.observability import logging_config
 
@@ -49,7 +50,10 @@ def serve(host: str, port: int, workers: int, data_dir: Path | None) -> None:
     settings = _settings(data_dir)
     logging.config.dictConfig(logging_config(settings.log_level, settings.log_format))
     if settings.database_url is None:
-        settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        make_private_directory(settings.data_dir)
+    warning = shared_directory_warning(settings.data_dir)
+    if warning:
+        logging.getLogger("opentms").warning(warning)
     engine = make_engine(settings.resolved_database_url)
     migrate.upgrade(engine)
     engine.dispose()
@@ -100,7 +104,7 @@ def db_upgrade(data_dir: Path | None) -> None:
 
     settings = _settings(data_dir)
     if settings.database_url is None:
-        settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        make_private_directory(settings.data_dir)
     engine = make_engine(settings.resolved_database_url)
     migrate.upgrade(engine)
     click.echo(f"schema at {migrate.current_revision(engine)}")
