@@ -9,6 +9,7 @@ import bisect
 import itertools
 import logging
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -152,6 +153,14 @@ def clean(text: str) -> str:
     return escape(redact(text))
 
 
+def _clean_for(record: logging.LogRecord) -> Callable[[str], str]:
+    # A record made with its arguments masked already (``masked=True`` in
+    # ``extra``: the access log, on every request, whose other fields are the
+    # server's own) is only escaped; masking it again would cost about a
+    # quarter of the line's time for nothing.
+    return escape if record.__dict__.get("masked") is True else clean
+
+
 class RedactingFormatter(logging.Formatter):
     """Text lines. Security: messages, their arguments, tracebacks and
     third-party messages can carry values we never meant to log; each is
@@ -160,7 +169,7 @@ class RedactingFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         # logging.Formatter.format, with the message and what follows it cleaned
         # (the time, level and logger name are ours: not scanned, for speed).
-        record.message = clean(record.getMessage())
+        record.message = _clean_for(record)(record.getMessage())
         if self.usesTime():
             record.asctime = self.formatTime(record, self.datefmt)
         line = self.formatMessage(record)
@@ -182,18 +191,19 @@ class JsonFormatter(logging.Formatter):
     value holds no control character either."""
 
     def format(self, record: logging.LogRecord) -> str:
+        cleaned = _clean_for(record)
         entry: dict[str, Any] = {
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
-            "message": clean(record.getMessage()),
+            "message": cleaned(record.getMessage()),
         }
         for name in ACCESS_FIELDS:
             value = record.__dict__.get(name)
             if value is None:
                 continue
             is_number = isinstance(value, int | float) and not isinstance(value, bool)
-            entry[name] = value if is_number else clean(str(value))
+            entry[name] = value if is_number else cleaned(str(value))
         if record.exc_info:
             entry["exception"] = clean(self.formatException(record.exc_info))
         if record.stack_info:

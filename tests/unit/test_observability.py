@@ -395,3 +395,16 @@ def test_json_format_writes_one_object_per_line() -> None:
 
 def test_logging_config_selects_the_json_format() -> None:
     assert logging_config("INFO", "json")["formatters"]["default"]["()"] is JsonFormatter
+
+
+@pytest.mark.parametrize("formatter", [RedactingFormatter("%(message)s"), JsonFormatter()])
+def test_records_masked_where_made_are_still_escaped(formatter: logging.Formatter) -> None:
+    record = logging.LogRecord("opentms.http", logging.INFO, __file__, 1, "%s", ("a\nb",), None)
+    record.__dict__.update(masked=True, path="a\nb")
+    output = formatter.format(record)
+    assert "\n" not in output
+    message = json.loads(output)["message"] if isinstance(formatter, JsonFormatter) else output
+    assert message == "a\\x0ab"
+    # Without the mark, the formatter masks as well.
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "%s", ("4111111111111111",), None)
+    assert "411111XXXXXX1111" in formatter.format(record)

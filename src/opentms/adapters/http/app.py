@@ -56,7 +56,11 @@ class CorrelationMiddleware:
             if name.lower() == b"v-c-correlation-id":
                 correlation = value[:128]
                 break
-        correlation = correlation or _new_correlation_id()
+        if correlation:
+            logged_correlation = redact(correlation.decode("latin-1"))
+        else:
+            correlation = _new_correlation_id()
+            logged_correlation = correlation.decode()
         transaction = uuid.uuid4().hex.upper().encode()
         started = time.perf_counter()
         status = 0
@@ -79,12 +83,13 @@ class CorrelationMiddleware:
             fields = {
                 "client": f"{client[0]}:{client[1]}" if client else "-",
                 "method": scope["method"],
-                # Card numbers are masked here already, so that no record holds
-                # one; control characters are escaped by the formatter.
+                # Card numbers are masked here, so that no record holds one
+                # (the formatter then only escapes control characters).
                 "path": redact(scope["path"]),
                 "status": status,
                 "duration_ms": duration,
-                "correlation_id": redact(correlation.decode("latin-1")),
+                "correlation_id": logged_correlation,
+                "masked": True,
             }
             # The quotes end the path: its last digits never run on into the status.
             log.info(
