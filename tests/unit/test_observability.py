@@ -13,8 +13,10 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from opentms.adapters.http.app import _new_correlation_id
+from opentms.config import Settings
 from opentms.domain import ids
 from opentms.domain.card import luhn_valid, mask_number
 from opentms.observability import (
@@ -408,3 +410,13 @@ def test_records_masked_where_made_are_still_escaped(formatter: logging.Formatte
     # Without the mark, the formatter masks as well.
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "%s", ("4111111111111111",), None)
     assert "411111XXXXXX1111" in formatter.format(record)
+
+
+def test_the_log_format_setting_accepts_text_and_json_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OPENTMS_LOG_FORMAT", "json")
+    assert Settings().log_format == "json"
+    monkeypatch.setenv("OPENTMS_LOG_FORMAT", "xml")
+    with pytest.raises(ValidationError):
+        Settings()
