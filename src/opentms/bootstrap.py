@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 
 from opentms.adapters.keys.local import load_or_create_master_keys
 from opentms.adapters.networks.simulated import SimulatedTokenProvider
+from opentms.adapters.private_files import make_private_directory
 from opentms.adapters.storage import migrate
 from opentms.adapters.storage.database import SQLNetworkUnitOfWork, SQLUnitOfWork, make_engine
 from opentms.adapters.storage.merchants import SQLMerchantStore
@@ -57,7 +58,7 @@ def build_services(
     """Wire opentms for ``settings``; migrate the database first unless told not to."""
     clock = clock or SystemClock()
     if settings.database_url is None:
-        settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        make_private_directory(settings.data_dir)
     engine = make_engine(settings.resolved_database_url)
     keyring = Keyring(load_or_create_master_keys(settings.resolved_master_key_file))
     if upgrade:

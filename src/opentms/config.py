@@ -13,6 +13,8 @@ from pathlib import Path
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from opentms.observability import LogFormat
+
 
 def default_data_dir() -> Path:
     """``$XDG_DATA_HOME/opentms``, else ``~/.local/share/opentms``."""
@@ -37,6 +39,8 @@ class Settings(BaseSettings):
     # beyond them a connection is answered 503 and closed.
     max_connections: int = Field(default=1_000, ge=1, le=1_000_000)
     log_level: str = "INFO"
+    # "text": one line per record; "json": one JSON object per line.
+    log_format: LogFormat = "text"
 
     @field_validator("database_url")
     @classmethod

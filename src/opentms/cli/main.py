@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from opentms.adapters.private_files import make_private_directory, shared_directory_warning
 from opentms.config import Settings
 from opentms.observability import logging_config
 
@@ -65,9 +66,12 @@ def serve(host: str, port: int, workers: int, data_dir: Path | None) -> None:
     from opentms.adapters.storage.database import make_engine
 
     settings = _settings(data_dir)
-    logging.config.dictConfig(logging_config(settings.log_level))
+    logging.config.dictConfig(logging_config(settings.log_level, settings.log_format))
     if settings.database_url is None:
-        settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        make_private_directory(settings.data_dir)
+    warning = shared_directory_warning(settings.data_dir)
+    if warning:
+        logging.getLogger("opentms").warning(warning)
     engine = make_engine(settings.resolved_database_url)
     migrate.upgrade(engine, keyring=_master_keys(settings))
     engine.dispose()
@@ -80,7 +84,7 @@ def serve(host: str, port: int, workers: int, data_dir: Path | None) -> None:
         port=port,
         workers=workers,
         http=GuardedHttpToolsProtocol,
-        log_config=logging_config(settings.log_level),
+        log_config=logging_config(settings.log_level, settings.log_format),
         # Above the Node SDK's 4-5 s idle sockets, so the client closes first.
         timeout_keep_alive=15,
         access_log=False,
@@ -118,7 +122,7 @@ def db_upgrade(data_dir: Path | None) -> None:
 
     settings = _settings(data_dir)
     if settings.database_url is None:
-        settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        make_private_directory(settings.data_dir)
     engine = make_engine(settings.resolved_database_url)
     migrate.upgrade(engine, keyring=_master_keys(settings))
     click.echo(f"schema at {migrate.current_revision(engine)}")

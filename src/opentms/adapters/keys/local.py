@@ -11,6 +11,7 @@ import stat
 import tempfile
 from pathlib import Path
 
+from opentms.adapters.private_files import make_private_directory
 from opentms.crypto.keys import MasterKey
 
 
@@ -42,7 +43,7 @@ def load_or_create_master_keys(path: Path) -> list[MasterKey]:
 
 
 def _create(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    make_private_directory(path.parent)
     key = MasterKey.generate()
     fd, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     temporary = Path(name)

@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import DataError, DBAPIError
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from opentms.adapters.private_files import create_private_file, open_private
 from opentms.adapters.storage.credential_chain import SQLCredentialChain
 from opentms.adapters.storage.customer_repositories import (
     SQLCustomerRepository,
@@ -59,7 +60,7 @@ class WriteGate:
     """
 
     def __init__(self, path: str) -> None:
-        self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        self._fd = open_private(path, os.O_RDWR)
         # Re-entrant: a thread that opens a second write inside its first
         # passes here and is left to SQLite's busy timeout, as without the gate.
         self._threads = threading.RLock()
@@ -100,6 +101,9 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "begin", _begin_immediate)
         database = engine.url.database
         if database and database != ":memory:" and not database.startswith("file:"):
+            # Security: created 0600 here, or SQLite would create it 0644 under
+            # the usual umask; its WAL and shared-memory files take its mode.
+            create_private_file(database)
             _gates[engine] = WriteGate(database + "-writers")
         return engine
     # No pre-ping: it cost a round trip per transaction (13 % of a worker's

@@ -1,0 +1,160 @@
+"""What requests can make a real ``opentms serve`` write to its log
+(docs/security.md): no forged line, no control character, no card number in
+any form (grouped, glued to letters, split by an invisible character), in the
+text format and in the JSON one (OPENTMS_LOG_FORMAT=json)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+from tests.robustness.support import (
+    II,
+    database,
+    environment,
+    raw_exchange,
+    report,
+    start_server,
+    wire_request,
+)
+
+FORGED = "2026-01-01 00:00:00,000 INFO opentms.http FORGED"
+PANS = ["4000056655665556", "5555555555554444", "378282246310005", "4111111111111111"]
+
+# Percent-encoded request targets, each with a marker (probe<n>) found in its
+# access line. Every one reaches opentms (a 401 or 404), and is logged.
+HOSTILE = [
+    f"a%0A{quote(FORGED)}",
+    f"a%0D%0A{quote(FORGED)}",
+    "a%00b",
+    "a%1B%5B31mred",
+    "a%7Fb",
+    "a%C2%85b",  # NEL
+    "a%E2%80%A8b%E2%80%A9c",  # line and paragraph separators
+    "a%E2%80%AEb",  # right-to-left override
+    "a%5Cx0ab",  # a literal backslash
+    "a%FFb",  # not UTF-8
+    "4000-0566-5566-5556",
+    "4000%200566%205566%205556",
+    "4000.0566.5566.5556",
+    "x4000056655665556",
+    "card4000056655665556end",
+    "4000056655%0A665556",
+    "4000056655%00665556",
+    "%34%30%30%30%30%35%36%36%35%35%36%36%35%35%35%36",
+    "5555%095555%0B5555%0C4444",
+    "3782%E2%80%A8822463%E2%80%A810005",
+    "x3782-822463-10005y",
+    "4111111111111111%20404%200.5",
+]
+# Raw bytes in the request line: the HTTP parser may refuse them (400) or
+# pass them on; either way the log stays clean.
+RAW_TARGETS = [b"/a\x7fb", b"/a\tb", b"/4111\x7f1111\x7f1111\x7f1111"]
+
+RECORD = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} [A-Z]+ [\w.]+ ")
+# What a control character may not be, once the log is decoded.
+UNSAFE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u200e\u200f\u2028-\u202e\u2066-\u2069]")
+# Escapes and separators, removed before looking for digits of a card number.
+NOISE = re.compile(r"\\+x[0-9a-f]{2}|\\+u[0-9a-f]{4}|[ .\-\t]")
+
+
+def send_hostile_requests(port: int) -> int:
+    """Send every hostile request; how many reached opentms."""
+    headers = {"Host": "x", "v-c-correlation-id": "4000-0566-5566-5556\x85"}
+    for number, payload in enumerate(HOSTILE):
+        response = raw_exchange(port, wire_request("GET", f"{II}/probe{number}/{payload}", headers))
+        assert response.status in (401, 404), (payload, response)
+    for target in RAW_TARGETS:
+        request = b"GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" % target
+        assert raw_exchange(port, request).status in (400, 401, 404)
+    return len(HOSTILE)
+
+
+@pytest.fixture
+def logged(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, bytes]]:
+    """(log format, the server's log once every hostile request was answered
+    and the server stopped)."""
+    log_format: str = request.param
+    with database(tmp_path) as settings:
+        if log_format == "json":
+            settings["log_format"] = "json"
+        server = start_server(tmp_path / "server.log", environment(**settings))
+        try:
+            sent = send_hostile_requests(server.port)
+        finally:
+            server.stop()
+        data = (tmp_path / "server.log").read_bytes()
+        report(f"log injection ({log_format})", requests=sent + len(RAW_TARGETS))
+        yield log_format, data
+
+
+def assert_no_control_character(data: bytes) -> str:
+    assert not re.search(rb"[\x00-\x09\x0b-\x1f\x7f]", data), data
+    text = data.decode("utf-8")  # strict: whatever was sent, the log is UTF-8
+    assert not UNSAFE.search(text), text
+    return text
+
+
+def assert_no_card_number(text: str) -> None:
+    digits = NOISE.sub("", text)
+    for pan in PANS:
+        # More than the first six and last four: any 12 digits in a row.
+        assert pan[:12] not in digits, pan
+        assert pan[-12:] not in digits, pan
+    # The requests were logged, masked.
+    assert "400005XXXXXX5556" in digits
+    assert "378282XXXXX0005" in digits
+
+
+def application_lines(text: str) -> list[str]:
+    """The log's lines but the one ``opentms serve`` prints (not a record)."""
+    lines = text.splitlines()
+    return [line for line in lines if not line.startswith("opentms serving on ")]
+
+
+@pytest.mark.parametrize("logged", ["text"], indirect=True)
+def test_text_log_has_one_clean_record_per_line(logged: tuple[str, bytes]) -> None:
+    _, data = logged
+    text = assert_no_control_character(data)
+    lines = application_lines(text)
+    for line in lines:
+        assert RECORD.match(line), line
+        assert not line.startswith(FORGED[:23]), line
+    forged = [line for line in lines if "FORGED" in line]
+    assert len(forged) == 2
+    assert all(" opentms.http " in line and "\\x0a2026-01-01" in line for line in forged)
+    probes = [line for line in lines if "/probe" in line]
+    assert len(probes) == len(HOSTILE)
+    assert_no_card_number(text)
+
+
+@pytest.mark.parametrize("logged", ["json"], indirect=True)
+def test_json_log_has_one_object_per_line(logged: tuple[str, bytes]) -> None:
+    _, data = logged
+    text = assert_no_control_character(data)
+    entries = [json.loads(line) for line in application_lines(text)]
+    assert entries
+    values: list[str] = []
+    for entry in entries:
+        assert isinstance(entry, dict), entry
+        assert {"ts", "level", "logger", "message"} <= entry.keys(), entry
+        values += [value for value in entry.values() if isinstance(value, str)]
+    for value in values:
+        assert not UNSAFE.search(value), value
+        assert "\n" not in value
+    access = [entry for entry in entries if "/probe" in entry.get("path", "")]
+    assert len(access) == len(HOSTILE)
+    for entry in access:
+        assert entry["logger"] == "opentms.http"
+        assert entry["method"] == "GET"
+        assert entry["status"] in (401, 404)
+        assert isinstance(entry["duration_ms"], float)
+        assert entry["client"].startswith("127.0.0.1:")
+        assert entry["correlation_id"] == "4000-05XX-XXXX-5556\\x85"
+    assert any(entry["path"].endswith("/a\\x0a" + FORGED) for entry in access)
+    assert_no_card_number("\n".join(values))
