@@ -186,7 +186,7 @@ def test_trickled_bodies_are_answered_408_while_others_are_served(target: Target
     assert waited >= BODY_TIMEOUT - EARLY, "answered before the body deadline"
     assert target.server.alive()
     log = target.server.log_file.read_text(errors="replace")
-    assert log.count(f"POST {CUSTOMERS} 408 ") >= TRICKLED, "the access log names the 408"
+    assert log.count(f'"POST {CUSTOMERS}" 408 ') >= TRICKLED, "the access log names the 408"
     assert not target.server.errors_logged()
 
 
