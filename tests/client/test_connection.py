@@ -42,6 +42,13 @@ def test_a_base_url_with_a_query_or_fragment_is_refused(base_url: str) -> None:
     assert repr(base_url) in str(caught.value)
 
 
+def test_a_base_url_with_a_password_is_refused_without_showing_it() -> None:
+    with pytest.raises(ValueError, match="must not carry a user or password") as caught:
+        Client("https://ada:s3cret@tms.example/", auth=AUTH)
+    assert "s3cret" not in str(caught.value)
+    assert "https://tms.example/" in str(caught.value)
+
+
 def test_a_base_url_that_is_not_a_string_is_refused() -> None:
     with pytest.raises(TypeError, match="base_url must be a str"):
         Client(httpx.URL("http://tms.example"), auth=AUTH)  # type: ignore[arg-type]

@@ -287,4 +287,10 @@ def _checked_base_url(base_url: str) -> str:
         raise ValueError(f"base_url must be {expected}; got {base_url!r}.")
     if url.query or url.fragment:
         raise ValueError(f"base_url must have no query or fragment; got {base_url!r}.")
+    # Security: the URL is shown in reprs and error messages; a password must not be.
+    if url.userinfo:
+        raise ValueError(
+            f"base_url must not carry a user or password (requests are signed); "
+            f"got one for {url.copy_with(username=None, password=None)}."
+        )
     return base_url.rstrip("/")

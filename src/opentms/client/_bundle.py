@@ -81,7 +81,7 @@ class CredentialsBundle:
         return FileNotFoundError(
             errno.ENOENT,
             f"{needed_by} needs {file.name} (the bundle's {key}), which is not in "
-            f"{self.directory}: copy it beside {self.merchant_id}.json",
+            f"{self.directory}: copy it there from where the bundle was written",
             str(file),
         )
 
