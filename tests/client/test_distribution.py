@@ -137,23 +137,50 @@ def dependency_site(directory: Path, wheel: Path) -> Path:
     return directory
 
 
-def test_installed_alone_it_talks_to_a_real_server(
-    wheel: Path, served: Served, tmp_path: Path
-) -> None:
-    environment = tmp_path / "venv"
+@pytest.fixture(scope="module")
+def alone(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The Python of a fresh virtual environment with the wheel installed and,
+    through a ``.pth`` file, what it requires: nothing else."""
+    root = tmp_path_factory.mktemp("alone")
+    environment = root / "venv"
     venv.create(environment, with_pip=False)
     python = environment / "bin" / "python"
     run(sys.executable, "-m", "pip", "--python", python, "install", "--quiet", "--no-index",
         "--no-deps", wheel)  # fmt: skip
     (site_packages,) = (environment / "lib").glob("python3.*/site-packages")
-    dependencies = dependency_site(tmp_path / "dependencies", wheel)
+    dependencies = dependency_site(root / "dependencies", wheel)
     (site_packages / "dependencies.pth").write_text(f"{dependencies}\n")
+    return python
+
+
+def test_installed_alone_it_talks_to_a_real_server(alone: Path, served: Served) -> None:
     # -I: neither PYTHONPATH, nor the working directory (this checkout), nor user site.
-    output = run(python, "-I", "-c", SESSION, served.bundle, served.url)
+    output = run(alone, "-I", "-c", SESSION, served.bundle, served.url)
     report = json.loads(output.strip().splitlines()[-1])
     assert report["customer"] == "ada@example.com"
-    assert Path(report["client_file"]).is_relative_to(site_packages)
+    assert Path(report["client_file"]).is_relative_to(alone.parents[1] / "lib")
     assert report["version"] == opentms.__version__
     assert report["server_installed"] is False
     assert report["server_modules"] == []
     assert all(m.startswith("opentms.client") or m == "opentms" for m in report["loaded"])
+
+
+def test_installed_alone_it_is_typed(alone: Path, tmp_path: Path) -> None:
+    """mypy, for a program of the fresh environment, reads the client's types
+    (``py.typed`` in ``opentms/client``: ``opentms`` is a namespace package)."""
+    program = tmp_path / "program.py"
+    program.write_text(
+        "from opentms.client import Client\n"
+        'reveal_type(Client("http://127.0.0.1:8080").customers.get("C1").etag)\n'
+    )
+    mypy = Path(sys.executable).parent / "mypy"
+    done = subprocess.run(
+        [mypy, "--strict", "--no-incremental", "--python-executable", alone, program],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert 'Revealed type is "str | None"' in done.stdout, done.stdout
