@@ -97,3 +97,62 @@ def test_the_bundle_keeps_its_secrets_out_of_repr(bundle: Path) -> None:
         assert document["httpSignature"]["sharedSecret"] not in text
         assert document["jwt"]["p12Password"] not in text
     assert "bundle_merchant" in repr(loaded)
+
+
+def copy_of(bundle: Path, directory: Path, *files: str) -> Path:
+    """The bundle's JSON copied into ``directory`` with only ``files`` beside it."""
+    directory.mkdir()
+    for name in (bundle.name, *files):
+        (directory / name).write_bytes((bundle.parent / name).read_bytes())
+    return directory / bundle.name
+
+
+@pytest.mark.parametrize("mode", ["signature", "hs256"])
+def test_signature_modes_need_only_the_json(
+    bundle: Path, app: Starlette, tmp_path: Path, mode: str
+) -> None:
+    alone = copy_of(bundle, tmp_path / "alone")
+    client = open_client(alone, app, f"sync-{mode}")
+    customer, _ = make_customer_with_card(client)
+    assert client.customers.get(customer.id).id == customer.id
+    # No P12, so no server certificate: tokenize goes unencrypted, as without one.
+    assert client.tokens.tokenize(tokenize_request(make_pan())).id_of("customer")
+    # The private key was not copied: opening credentials says which file is missing.
+    key_name = "bundle_merchant-credentials-private.pem"
+    with pytest.raises(FileNotFoundError, match=key_name) as caught:
+        client.tokens.decrypted_payment_credentials(customer.id)
+    assert "paymentCredentials.privateKeyFile" in str(caught.value)
+    assert caught.value.filename == str(alone.parent / key_name)
+    given = (bundle.parent / key_name).read_bytes()
+    credentials = client.tokens.decrypted_payment_credentials(customer.id, private_key=given)
+    assert credentials.tokenized_card is not None
+
+
+@pytest.mark.parametrize("variant", ["sync-jwt", "async-jwt"])
+def test_jwt_names_the_missing_p12(
+    bundle: Path, app: Starlette, tmp_path: Path, variant: str
+) -> None:
+    alone = copy_of(bundle, tmp_path / "alone", "bundle_merchant-credentials-private.pem")
+    with pytest.raises(FileNotFoundError) as caught:
+        open_client(alone, app, variant)
+    message = str(caught.value)
+    assert "auth='jwt'" in message
+    assert "bundle_merchant.p12" in message
+    assert "jwt.p12File" in message
+    assert caught.value.filename == str(alone.parent / "bundle_merchant.p12")
+
+
+def test_options_that_need_a_missing_file_name_it(
+    bundle: Path, app: Starlette, tmp_path: Path
+) -> None:
+    with_p12 = copy_of(bundle, tmp_path / "with-p12", "bundle_merchant.p12")
+    with pytest.raises(FileNotFoundError, match=r"response_mle=True needs bundle_merchant-cred"):
+        open_client(with_p12, app, "sync-jwt", response_mle=True)
+    alone = copy_of(bundle, tmp_path / "alone")
+    with pytest.raises(FileNotFoundError, match=r"request_mle=True .* needs bundle_merchant\.p12"):
+        open_client(alone, app, "sync-signature", request_mle=True)
+    # A key given as an argument stands in for the file that is not there.
+    key = (bundle.parent / "bundle_merchant-credentials-private.pem").read_bytes()
+    client = open_client(alone, app, "sync-hs256", credentials_private_key=key)
+    customer, _ = make_customer_with_card(client)
+    assert client.tokens.decrypted_payment_credentials(customer.id).tokenized_card is not None

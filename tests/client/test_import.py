@@ -107,7 +107,7 @@ def test_importing_the_client_loads_no_heavy_module() -> None:
     assert run(code).strip() == "[]"
 
 
-def _top_level_names(distribution: str, seen: dict[str, set[str]]) -> None:
+def top_level_names(distribution: str, seen: dict[str, set[str]]) -> None:
     key = distribution.lower().replace("_", "-")
     if key in seen:
         return
@@ -124,7 +124,7 @@ def _top_level_names(distribution: str, seen: dict[str, set[str]]) -> None:
     for requirement in dist.requires or []:
         if ";" in requirement and "extra" in requirement.split(";", 1)[1]:
             continue
-        _top_level_names(re.split(r"[ ;<>=!~\[(]", requirement, maxsplit=1)[0], seen)
+        top_level_names(re.split(r"[ ;<>=!~\[(]", requirement, maxsplit=1)[0], seen)
 
 
 def test_the_client_works_with_only_its_own_dependencies(tmp_path: Path) -> None:
@@ -134,7 +134,7 @@ def test_the_client_works_with_only_its_own_dependencies(tmp_path: Path) -> None
     site.mkdir()
     seen: dict[str, set[str]] = {}
     for name in CLIENT_DEPENDENCIES:
-        _top_level_names(name, seen)
+        top_level_names(name, seen)
     site_packages = Path(str(importlib.metadata.distribution("httpx").locate_file("")))
     for names in seen.values():
         for top in names:

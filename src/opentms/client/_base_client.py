@@ -4,11 +4,12 @@ clients only add the (sync or async) loop that sends."""
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 from urllib.parse import urlencode
 
@@ -63,7 +64,7 @@ class BaseClient:
     ) -> None:
         if max_retries < 0 or retry_backoff < 0:
             raise ValueError("max_retries and retry_backoff must not be negative.")
-        self.base_url = base_url.rstrip("/")
+        self.base_url = _checked_base_url(base_url)
         self.timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
         self._extensions = {"timeout": self.timeout.as_dict()}
         self._headers = {"user-agent": f"opentms-client-python/{__version__}", **(headers or {})}
@@ -91,6 +92,8 @@ class BaseClient:
         self._credentials_private_key = (
             load_private_key(credentials_private_key) if credentials_private_key else None
         )
+        # Set by from_credentials_file when the bundle's key file was not copied.
+        self._missing_credentials_key: Callable[[], FileNotFoundError] | None = None
 
     @classmethod
     def from_credentials_file(
@@ -113,6 +116,13 @@ class BaseClient:
         private key lets ``decrypted_payment_credentials`` work with no key argument;
         the server certificate in its P12 turns on request MLE for ``tokenize``.
 
+        Only the files the chosen mode needs must be there: the JSON alone for
+        ``"signature"`` and ``"hs256"``, the P12 too for ``"jwt"``, the
+        payment-credentials private key for ``response_mle=True``. A key file the
+        bundle names but that was not copied is skipped (no request MLE, no
+        default decryption key) until something needs it; then a
+        ``FileNotFoundError`` names the file and what needs it.
+
         **Parameters:**
 
         * **path** - the ``<merchant>.json`` file (key files are found beside it).
@@ -124,25 +134,27 @@ class BaseClient:
         * **options** - any other constructor argument (``timeout``, ``transport``...).
         """
         bundle = CredentialsBundle.load(path)
-        p12 = bundle.p12()
-        options.setdefault("profile_id", bundle.default_profile_id)
-        certificate = bundle.mle_certificate(p12)
-        if certificate is not None:
-            options.setdefault("request_mle_certificate", certificate)
-        if bundle.credentials_private_key_file is not None:
-            options.setdefault("credentials_private_key", bundle.credentials_private_key_file)
-        if response_mle:
-            if bundle.credentials_kid is None or bundle.credentials_private_key_file is None:
-                raise ValueError("response_mle needs the bundle's payment-credentials key pair.")
-            options.setdefault("response_mle_kid", bundle.credentials_kid)
-            options.setdefault("response_mle_key", bundle.credentials_private_key_file)
-        return cls(base_url, auth=bundle.auth(auth, p12), **options)
+        p12 = bundle.p12(auth)
+        for name, value in bundle.client_options(p12, response_mle, options).items():
+            options.setdefault(name, value)
+        client = cls(base_url, auth=bundle.auth(auth, p12), **options)
+        key_file = bundle.credentials_private_key_file
+        if client._credentials_private_key is None and key_file and bundle.missing(key_file):
+            client._missing_credentials_key = functools.partial(
+                bundle.missing_file,
+                key_file,
+                "paymentCredentials.privateKeyFile",
+                "Opening payment credentials with no private_key argument",
+            )
+        return client
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.base_url!r}, auth={self.auth!r})"
 
     def _credentials_key(self, private_key: PrivateKeyLike | None) -> PrivateKeyLike:
         key = private_key if private_key is not None else self._credentials_private_key
+        if key is None and self._missing_credentials_key is not None:
+            raise self._missing_credentials_key()
         if key is None:
             raise ValueError(
                 "Give private_key (the merchant's payment-credentials key), or create "
@@ -176,15 +188,18 @@ class BaseClient:
             headers["if-match"] = call.if_match
         return content, headers
 
-    def _build(
-        self, call: Call[Any], content: bytes | None, headers: dict[str, str]
-    ) -> httpx.Request:
+    def _url(self, call: Call[Any]) -> str:
         url = self.base_url + call.path
         if call.params:
             url += "?" + urlencode(call.params)
+        return url
+
+    def _build(
+        self, call: Call[Any], content: bytes | None, headers: dict[str, str]
+    ) -> httpx.Request:
         return httpx.Request(
             call.method,
-            url,
+            self._url(call),
             headers={**self._headers, **headers},
             content=content,
             extensions=self._extensions,
@@ -247,10 +262,35 @@ class BaseClient:
                 "The encryptedResponse does not open with response_mle_key.", as_httpx(response)
             ) from None
 
-    @staticmethod
-    def _transport_error(exc: httpx.TransportError) -> TransportError:
+    def _transport_error(self, exc: httpx.TransportError, call: Call[Any]) -> TransportError:
+        """``exc`` as this package's error, naming the request and the cause."""
         try:
             request: httpx.Request | None = exc.request
         except RuntimeError:
             request = None
-        return TransportError(f"{type(exc).__name__}: {exc}", request=request)
+        cause = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        message = f"{call.method} {self._url(call)} got no response ({cause})"
+        return TransportError(message, request=request)
+
+
+def _checked_base_url(base_url: str) -> str:
+    """``base_url`` without its trailing slash, once it is known to be an
+    ``http://`` or ``https://`` URL with a host and nothing after the path."""
+    expected = "an http:// or https:// URL with a host, such as http://127.0.0.1:8080"
+    if not isinstance(base_url, str):
+        raise TypeError(f"base_url must be a str, {expected}; got {base_url!r}.")
+    try:
+        url = httpx.URL(base_url)
+    except httpx.InvalidURL as exc:
+        raise ValueError(f"base_url must be {expected}; got {base_url!r} ({exc}).") from None
+    if url.scheme not in ("http", "https") or not url.host:
+        raise ValueError(f"base_url must be {expected}; got {base_url!r}.")
+    if url.query or url.fragment:
+        raise ValueError(f"base_url must have no query or fragment; got {base_url!r}.")
+    # Security: the URL is shown in reprs and error messages; a password must not be.
+    if url.userinfo:
+        raise ValueError(
+            f"base_url must not carry a user or password (requests are signed); "
+            f"got one for {url.copy_with(username=None, password=None)}."
+        )
+    return base_url.rstrip("/")

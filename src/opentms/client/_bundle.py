@@ -3,6 +3,7 @@ and the key files beside it (tms-api.md §6; ``opentms.cli.bundle``)."""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 from dataclasses import dataclass
@@ -71,10 +72,57 @@ class CredentialsBundle:
             credentials_private_key_file=file("paymentCredentials", "privateKeyFile"),
         )
 
-    def p12(self) -> P12Contents | None:
+    def missing(self, file: Path | None) -> bool:
+        """Whether the bundle names ``file`` but it is not there (not copied)."""
+        return file is not None and not file.exists()
+
+    def missing_file(self, file: Path, key: str, needed_by: str) -> FileNotFoundError:
+        """The error for a key file ``needed_by`` a mode or option but not copied."""
+        return FileNotFoundError(
+            errno.ENOENT,
+            f"{needed_by} needs {file.name} (the bundle's {key}), which is not in "
+            f"{self.directory}: copy it there from where the bundle was written",
+            str(file),
+        )
+
+    def p12(self, mode: AuthMode) -> P12Contents | None:
+        """The P12's contents: required for ``jwt`` (its key signs), read when
+        present otherwise (its server certificate turns request MLE on)."""
         if self.p12_file is None:
             return None
+        if self.missing(self.p12_file):
+            if mode == "jwt":
+                raise self.missing_file(
+                    self.p12_file, "jwt.p12File", "auth='jwt' (RS256 with the P12's key)"
+                )
+            return None
         return load_p12(self.p12_file, self.p12_password)
+
+    def client_options(
+        self, p12: P12Contents | None, response_mle: bool, given: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The constructor arguments the bundle gives (``given`` ones win):
+        only the key files present, unless what was asked for needs one."""
+        options: dict[str, Any] = {"profile_id": self.default_profile_id}
+        certificate = self.mle_certificate(p12)
+        asked = given.get("request_mle") and given.get("request_mle_certificate") is None
+        if certificate is not None:
+            options["request_mle_certificate"] = certificate
+        elif asked and self.p12_file is not None and self.missing(self.p12_file):
+            needed_by = "request_mle=True (the server's certificate)"
+            raise self.missing_file(self.p12_file, "jwt.p12File", needed_by)
+        key_file = self.credentials_private_key_file
+        if response_mle:
+            if self.credentials_kid is None or key_file is None:
+                raise ValueError("response_mle needs the bundle's payment-credentials key pair.")
+            if self.missing(key_file):
+                name = "paymentCredentials.privateKeyFile"
+                raise self.missing_file(key_file, name, "response_mle=True")
+            options["response_mle_kid"] = self.credentials_kid
+            options["response_mle_key"] = key_file
+        if key_file is not None and not self.missing(key_file):
+            options["credentials_private_key"] = key_file
+        return options
 
     def auth(self, mode: AuthMode, p12: P12Contents | None) -> HTTPSignatureAuth | JWTAuth:
         """The signer for ``mode``: ``signature``, ``jwt`` (RS256, the P12) or ``hs256``."""

@@ -64,6 +64,7 @@ class Client(BaseClient):
     **Parameters:**
 
     * **base_url** - the server: ``http://127.0.0.1:8080``, ``https://apitest.cybersource.com``...
+      (``http://`` or ``https://`` and a host, else ``ValueError``).
     * **auth** - :class:`HTTPSignatureAuth` or :class:`JWTAuth` (or any ``httpx.Auth``).
     * **profile_id** *(optional)* - the ``profile-id`` sent when a call gives none.
     * **timeout** - seconds, or an ``httpx.Timeout`` (default 30 s).
@@ -219,7 +220,7 @@ class Client(BaseClient):
             except httpx.TransportError as exc:
                 delay = None if isinstance(exc, _LOCAL) else self._retry_delay(call, attempt)
                 if delay is None:
-                    raise self._transport_error(exc) from exc
+                    raise self._transport_error(exc, call) from exc
             else:
                 delay = self._retry_delay(call, attempt, response)
                 if delay is None:
@@ -320,7 +321,7 @@ class AsyncClient(BaseClient):
             except httpx.TransportError as exc:
                 delay = None if isinstance(exc, _LOCAL) else self._retry_delay(call, attempt)
                 if delay is None:
-                    raise self._transport_error(exc) from exc
+                    raise self._transport_error(exc, call) from exc
             else:
                 delay = self._retry_delay(call, attempt, response)
                 if delay is None:

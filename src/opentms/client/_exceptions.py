@@ -57,7 +57,9 @@ class OpenTMSError(Exception):
 
 class TransportError(OpenTMSError):
     """The request got no HTTP response: the connection failed or timed out,
-    or TLS verification failed. The httpx exception is ``__cause__``.
+    or TLS verification failed. The message names the method, the URL and the
+    cause (``GET http://... got no response (ConnectError: ...)``); the httpx
+    exception is ``__cause__``.
 
     **Attributes:** ``request`` (the ``httpx.Request``, or ``None``).
     """
