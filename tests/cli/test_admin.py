@@ -45,8 +45,8 @@ def test_merchants_create_writes_a_bundle_the_sdk_can_use(
     # The printed SDK configuration carries what the SDK needs.
     assert '"merchant_keyid": "' + bundle["httpSignature"]["keyId"] in result.output
     assert '"key_password": "' + bundle["jwt"]["p12Password"] in result.output
-    listed = runner.invoke(main, ["merchants", "list"])
-    assert listed.output.split() == ["acme"]
+    listed = runner.invoke(main, ["merchants", "list", "--json"])
+    assert [m["merchantId"] for m in json.loads(listed.output)] == ["acme"]
 
 
 def test_merchants_create_registers_given_material(runner: CliRunner, tmp_path: Path) -> None:
