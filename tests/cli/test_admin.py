@@ -138,3 +138,36 @@ def test_db_upgrade_then_current_is_head(runner: CliRunner) -> None:
     assert upgraded.exit_code == 0, upgraded.output
     current = runner.invoke(main, ["db", "current"])
     assert current.output.strip() == upgraded.output.split()[-1]
+
+
+def test_the_printed_configuration_points_at_the_server_url(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    result = runner.invoke(
+        main,
+        [
+            "merchants",
+            "create",
+            "far",
+            "--out",
+            str(tmp_path),
+            "--server-url",
+            "http://10.1.2.3:9000/",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout.count('"run_environment": "10.1.2.3:9000"') == 2  # HTTP Signature, JWT
+    assert result.stdout.count('"IntermediateHost": "http://10.1.2.3:9000"') == 2
+    assert "8080" not in result.stdout
+
+
+def test_a_new_database_is_pointed_out(runner: CliRunner, tmp_path: Path) -> None:
+    first = runner.invoke(main, ["merchants", "create", "first", "--out", str(tmp_path)])
+    assert first.exit_code == 0, first.output
+    assert f"Registered merchant first (data: {tmp_path / 'data'})" in first.stdout
+    assert f"there was no database in {tmp_path / 'data'}, so a new one was created" in " ".join(
+        first.stderr.split()
+    )
+    second = runner.invoke(main, ["merchants", "create", "second", "--out", str(tmp_path)])
+    assert second.exit_code == 0, second.output
+    assert second.stderr == ""

@@ -130,6 +130,11 @@ def _raise_open_file_limit() -> None:
             resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
+def _sqlite_file(settings: Settings) -> Path | None:
+    """The SQLite database of the data directory, or None on another database."""
+    return None if settings.database_url else settings.data_dir / "opentms.db"
+
+
 def _where(settings: Settings) -> str:
     if settings.database_url:
         return settings.database_url.split("@")[-1]
@@ -222,7 +227,10 @@ def merchants_create(
     from opentms.cli.bundle import sdk_configuration, write_bundle
     from opentms.services.merchants import InvalidRegistration
 
-    services = build_services(_settings(data_dir))
+    settings = _settings(data_dir)
+    database_file = _sqlite_file(settings)
+    new_database = database_file is not None and not database_file.exists()
+    services = build_services(settings)
     try:
         registration = services.merchants.register(
             merchant_id,
@@ -240,8 +248,14 @@ def merchants_create(
     finally:
         services.close()
     path = write_bundle(registration, out)
-    settings = _settings(data_dir)
     click.echo(f"Registered merchant {merchant_id} (data: {_where(settings)})")
+    if new_database:
+        click.echo(
+            f"Note: there was no database in {settings.data_dir}, so a new one was created; "
+            "`opentms serve` sees this merchant only with this data directory (--data-dir "
+            "or OPENTMS_DATA_DIR).",
+            err=True,
+        )
     click.echo(f"Credentials written to {path}")
     click.echo(f"Default profile: {registration.default_profile_id}")
     click.echo("")
