@@ -1,13 +1,13 @@
 """Request payment credentials for a customer token with ``opentms.client``,
 and print the network token (masked) and its ECI.
 
-    python examples/credentials.py credentials/acme.json
-    python examples/credentials.py credentials/acme.json --base-url http://127.0.0.1:8080 \
-        --customer 2C5F0E3E6B1A4D2F9A7E8B6C5D4E3F21
+    .venv/bin/python examples/credentials.py credentials/acme.json
+    .venv/bin/python examples/credentials.py credentials/acme.json --customer ID
 
 The bundle is what ``opentms merchants create acme --out credentials`` wrote. Without
 ``--customer`` the script first creates a customer with a test card, so it runs against
-an empty server.
+an empty server; with it, ID is a customer with a default card (the one a first run
+printed, say).
 """
 
 from __future__ import annotations
@@ -43,10 +43,19 @@ def create_customer(client: Client) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("bundle", help="the merchant's credentials bundle (<merchant>.json)")
-    parser.add_argument("--base-url", default="http://127.0.0.1:8080", help="the server")
-    parser.add_argument("--customer", help="an existing customer id (default: create one)")
+    parser.add_argument(
+        "--base-url",
+        default="http://127.0.0.1:8080",
+        help="the opentms server (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--customer",
+        help="an existing customer id with a default card (default: create one)",
+    )
     args = parser.parse_args()
 
     with Client.from_credentials_file(args.bundle, base_url=args.base_url) as client:

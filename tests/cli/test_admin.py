@@ -45,8 +45,8 @@ def test_merchants_create_writes_a_bundle_the_sdk_can_use(
     # The printed SDK configuration carries what the SDK needs.
     assert '"merchant_keyid": "' + bundle["httpSignature"]["keyId"] in result.output
     assert '"key_password": "' + bundle["jwt"]["p12Password"] in result.output
-    listed = runner.invoke(main, ["merchants", "list"])
-    assert listed.output.split() == ["acme"]
+    listed = runner.invoke(main, ["merchants", "list", "--json"])
+    assert [m["merchantId"] for m in json.loads(listed.output)] == ["acme"]
 
 
 def test_merchants_create_registers_given_material(runner: CliRunner, tmp_path: Path) -> None:
@@ -138,3 +138,36 @@ def test_db_upgrade_then_current_is_head(runner: CliRunner) -> None:
     assert upgraded.exit_code == 0, upgraded.output
     current = runner.invoke(main, ["db", "current"])
     assert current.output.strip() == upgraded.output.split()[-1]
+
+
+def test_the_printed_configuration_points_at_the_server_url(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    result = runner.invoke(
+        main,
+        [
+            "merchants",
+            "create",
+            "far",
+            "--out",
+            str(tmp_path),
+            "--server-url",
+            "http://10.1.2.3:9000/",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout.count('"run_environment": "10.1.2.3:9000"') == 2  # HTTP Signature, JWT
+    assert result.stdout.count('"IntermediateHost": "http://10.1.2.3:9000"') == 2
+    assert "8080" not in result.stdout
+
+
+def test_a_new_database_is_pointed_out(runner: CliRunner, tmp_path: Path) -> None:
+    first = runner.invoke(main, ["merchants", "create", "first", "--out", str(tmp_path)])
+    assert first.exit_code == 0, first.output
+    assert f"Registered merchant first (data: {tmp_path / 'data'})" in first.stdout
+    assert f"there was no database in {tmp_path / 'data'}, so a new one was created" in " ".join(
+        first.stderr.split()
+    )
+    second = runner.invoke(main, ["merchants", "create", "second", "--out", str(tmp_path)])
+    assert second.exit_code == 0, second.output
+    assert second.stderr == ""

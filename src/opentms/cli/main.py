@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import logging.config
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
 from opentms.adapters.private_files import make_private_directory, shared_directory_warning
+from opentms.cli.listen import ADDRESS_UNAVAILABLE, listen_problem
 from opentms.config import Settings
 from opentms.observability import logging_config
 
@@ -42,29 +45,54 @@ data_dir_option = click.option(
     "--data-dir",
     type=click.Path(path_type=Path, file_okay=False),
     default=None,
-    help="Data directory (SQLite database and master key); overrides OPENTMS_DATA_DIR.",
+    help="The server's data directory (SQLite database and master key); overrides "
+    "OPENTMS_DATA_DIR. Give every command the one `opentms serve` uses.",
+)
+json_option = click.option(
+    "--json", "as_json", is_flag=True, help="Print a JSON array, for scripts, instead of a table."
 )
 
 
 @click.group()
 @click.version_option(package_name="opentms")
 def main() -> None:
-    """opentms: a Token Management Service speaking the CyberSource TMS API."""
+    """opentms: a Token Management Service speaking the CyberSource TMS API.
+
+    The commands that administer merchants, profiles and the schema work on
+    the server's database directly (the server need not be running): give
+    them the server's data directory, with --data-dir or OPENTMS_DATA_DIR
+    (or its OPENTMS_DATABASE_URL and OPENTMS_MASTER_KEY_FILE), else they
+    use a database of their own that the server never reads.
+    """
 
 
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8080, show_default=True, type=int, help="Port to listen on.")
-@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Server processes sharing the port (on SQLite they take turns to write).",
+)
 @data_dir_option
 def serve(host: str, port: int, workers: int, data_dir: Path | None) -> None:
-    """Run the TMS server (migrates the database first)."""
+    """Run the TMS server (migrates the database first).
+
+    Exits with status 3 when it cannot listen on --host:--port, for example
+    because the address is already in use; that is checked first.
+    """
     import uvicorn
 
     from opentms.adapters.http.server import GuardedHttpToolsProtocol
     from opentms.adapters.storage import migrate
     from opentms.adapters.storage.database import make_engine
 
+    problem = listen_problem(host, port)
+    if problem is not None:
+        click.echo(f"opentms serve: {problem}", err=True)
+        raise SystemExit(ADDRESS_UNAVAILABLE)
     settings = _settings(data_dir)
     logging.config.dictConfig(logging_config(settings.log_level, settings.log_format))
     if settings.database_url is None:
@@ -100,6 +128,11 @@ def _raise_open_file_limit() -> None:
     if soft < hard:
         with contextlib.suppress(ValueError, OSError):
             resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def _sqlite_file(settings: Settings) -> Path | None:
+    """The SQLite database of the data directory, or None on another database."""
+    return None if settings.database_url else settings.data_dir / "opentms.db"
 
 
 def _where(settings: Settings) -> str:
@@ -173,7 +206,8 @@ def _read(path: Path | None) -> bytes | None:
     "--server-url",
     default="http://127.0.0.1:8080",
     show_default=True,
-    help="Where the SDK will reach opentms (for the printed configuration).",
+    help="The URL of the `opentms serve` the SDKs will call, written into the printed "
+    "configurations (run_environment, IntermediateHost).",
 )
 @data_dir_option
 def merchants_create(
@@ -186,13 +220,17 @@ def merchants_create(
     server_url: str,
     data_dir: Path | None,
 ) -> None:
-    """Register MERCHANT_ID and write its credentials bundle."""
+    """Register MERCHANT_ID and write its credentials bundle (MERCHANT_ID.json,
+    MERCHANT_ID.p12 and its payment-credentials key files) to --out."""
     from opentms.adapters.storage.merchants import AlreadyExists
     from opentms.bootstrap import build_services
     from opentms.cli.bundle import sdk_configuration, write_bundle
     from opentms.services.merchants import InvalidRegistration
 
-    services = build_services(_settings(data_dir))
+    settings = _settings(data_dir)
+    database_file = _sqlite_file(settings)
+    new_database = database_file is not None and not database_file.exists()
+    services = build_services(settings)
     try:
         registration = services.merchants.register(
             merchant_id,
@@ -210,24 +248,62 @@ def merchants_create(
     finally:
         services.close()
     path = write_bundle(registration, out)
-    click.echo(f"Registered merchant {merchant_id}; credentials written to {path}")
+    click.echo(f"Registered merchant {merchant_id} (data: {_where(settings)})")
+    if new_database:
+        click.echo(
+            f"Note: there was no database in {settings.data_dir}, so a new one was created; "
+            "`opentms serve` sees this merchant only with this data directory (--data-dir "
+            "or OPENTMS_DATA_DIR).",
+            err=True,
+        )
+    click.echo(f"Credentials written to {path}")
     click.echo(f"Default profile: {registration.default_profile_id}")
     click.echo("")
     click.echo(sdk_configuration(registration, out, server_url))
 
 
 @merchants.command("list")
+@json_option
 @data_dir_option
-def merchants_list(data_dir: Path | None) -> None:
-    """List registered merchants."""
+def merchants_list(as_json: bool, data_dir: Path | None) -> None:
+    """List the registered merchants: id, HTTP Signature key id, JWT kid,
+    number of profiles and when each was created."""
     from opentms.bootstrap import build_services
 
-    services = build_services(_settings(data_dir))
+    settings = _settings(data_dir)
+    services = build_services(settings)
     try:
-        for merchant_id in services.merchants.list_merchants():
-            click.echo(merchant_id)
+        listed = services.merchants.merchant_summaries()
     finally:
         services.close()
+    if as_json:
+        document = [
+            {
+                "merchantId": m.id,
+                "keyIds": list(m.key_ids),
+                "jwtKids": list(m.jwt_kids),
+                "defaultProfileId": m.default_profile_id,
+                "profiles": m.profiles,
+                "createdAt": _timestamp(m.created_at),
+            }
+            for m in listed
+        ]
+        click.echo(json.dumps(document, indent=2))
+    elif not listed:
+        click.echo(f"No merchants are registered (data: {_where(settings)}).", err=True)
+    else:
+        header = ("MERCHANT", "KEY ID", "JWT KID", "PROFILES", "CREATED")
+        rows = [
+            (
+                m.id,
+                ",".join(m.key_ids) or "-",
+                ",".join(m.jwt_kids) or "-",
+                str(m.profiles),
+                _timestamp(m.created_at),
+            )
+            for m in listed
+        ]
+        _echo_table(header, rows)
 
 
 @main.group()
@@ -237,7 +313,7 @@ def profiles() -> None:
 
 @profiles.command("create")
 @click.argument("merchant_id")
-@click.option("--name", default="profile", show_default=True)
+@click.option("--name", default="profile", show_default=True, help="A name for the operator.")
 @click.option(
     "--network-tokens/--no-network-tokens",
     default=True,
@@ -260,3 +336,59 @@ def profiles_create(
     finally:
         services.close()
     click.echo(profile.id)
+
+
+@profiles.command("list")
+@click.argument("merchant_id")
+@json_option
+@data_dir_option
+def profiles_list(merchant_id: str, as_json: bool, data_dir: Path | None) -> None:
+    """List the profiles of MERCHANT_ID: id, name, whether it provisions
+    network tokens, whether it is the default and when it was created."""
+    from opentms.bootstrap import build_services
+    from opentms.services.merchants import InvalidRegistration
+
+    services = build_services(_settings(data_dir))
+    try:
+        listed = services.merchants.profile_summaries(merchant_id)
+    except InvalidRegistration as exc:
+        raise click.UsageError(f"{exc} (data: {_where(_settings(data_dir))})") from None
+    finally:
+        services.close()
+    if as_json:
+        document = [
+            {
+                "profileId": p.id,
+                "name": p.name,
+                "networkTokens": p.network_tokens_enabled,
+                "default": p.default,
+                "createdAt": _timestamp(p.created_at),
+            }
+            for p in listed
+        ]
+        click.echo(json.dumps(document, indent=2))
+        return
+    header = ("PROFILE", "NAME", "NETWORK TOKENS", "DEFAULT", "CREATED")
+    rows = [
+        (
+            p.id,
+            p.name,
+            "yes" if p.network_tokens_enabled else "no",
+            "yes" if p.default else "-",
+            _timestamp(p.created_at),
+        )
+        for p in listed
+    ]
+    _echo_table(header, rows)
+
+
+def _timestamp(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _echo_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    """Columns padded to their widest cell, two spaces apart."""
+    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
+    for row in (header, *rows):
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=True)]
+        click.echo("  ".join(cells).rstrip())

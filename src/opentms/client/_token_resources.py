@@ -176,6 +176,11 @@ class Tokens(SyncResource):
 class TokenApi:
     """The CyberSource SDK's ``TokenApi``, on a :class:`Client`.
 
+    In the official Python SDK 0.0.80 these methods live on ``NetworkTokensApi``
+    (it has no ``TokenApi`` class) and answer tuples: ``*_with_http_info`` gives
+    ``(model, status, headers)``, the plain method ``(model, status, raw body)``;
+    here they return the JWE alone.
+
     ```python
     jwe = TokenApi(client).post_token_payment_credentials(customer_id, {})
     ```

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 
@@ -33,6 +34,30 @@ class ProfileRecord:
     merchant_id: str
     name: str
     network_tokens_enabled: bool
+
+
+@dataclass(frozen=True)
+class MerchantSummary:
+    """A merchant as an operator lists it: the ids it authenticates with
+    (newest first) and how many profiles it has."""
+
+    id: str
+    default_profile_id: str
+    key_ids: tuple[str, ...]
+    jwt_kids: tuple[str, ...]
+    profiles: int
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class ProfileSummary:
+    """A profile as an operator lists it."""
+
+    id: str
+    name: str
+    network_tokens_enabled: bool
+    default: bool
+    created_at: datetime
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,9 @@ from opentms.domain.merchant import (
     KeyKind,
     KeyRecord,
     MerchantRecord,
+    MerchantSummary,
     ProfileRecord,
+    ProfileSummary,
 )
 from opentms.domain.ports import Clock
 from opentms.services.server_keys import ServerKeys
@@ -53,6 +55,10 @@ class MerchantStore(Protocol):
     def find_merchant(self, merchant_id: str) -> MerchantRecord | None: ...
 
     def list_merchants(self) -> list[str]: ...
+
+    def merchant_summaries(self) -> list[MerchantSummary]: ...
+
+    def profile_summaries(self, merchant_id: str) -> list[ProfileSummary]: ...
 
     def find_profile(self, merchant_id: str, profile_id: str) -> ProfileRecord | None: ...
 
@@ -199,6 +205,16 @@ class MerchantService:
 
     def list_merchants(self) -> list[str]:
         return self._store.list_merchants()
+
+    def merchant_summaries(self) -> list[MerchantSummary]:
+        """Every registered merchant, by id, for ``opentms merchants list``."""
+        return self._store.merchant_summaries()
+
+    def profile_summaries(self, merchant_id: str) -> list[ProfileSummary]:
+        """The profiles of ``merchant_id``, the default one first."""
+        if self._store.find_merchant(merchant_id) is None:
+            raise InvalidRegistration(f"No merchant {merchant_id!r} is registered.")
+        return self._store.profile_summaries(merchant_id)
 
     def request_mle_certificate(self) -> x509.Certificate:
         """The certificate clients encrypt requests to (CN ``CyberSource_SJC_US``)."""

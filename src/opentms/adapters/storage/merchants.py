@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError
 
 from opentms.adapters.storage.tables import (
@@ -17,7 +17,9 @@ from opentms.domain.merchant import (
     KeyKind,
     KeyRecord,
     MerchantRecord,
+    MerchantSummary,
     ProfileRecord,
+    ProfileSummary,
     ServerKeyRecord,
     WrappedKeys,
 )
@@ -103,6 +105,55 @@ class SQLMerchantStore:
     def list_merchants(self) -> list[str]:
         with self._engine.connect() as conn:
             return list(conn.execute(select(merchants.c.id).order_by(merchants.c.id)).scalars())
+
+    def merchant_summaries(self) -> list[MerchantSummary]:
+        """Every merchant, by id, with its key ids and its number of profiles."""
+        listed = (KeyKind.HTTP_SIGNATURE.value, KeyKind.JWT_CERTIFICATE.value)
+        with self._engine.connect() as conn:
+            rows = conn.execute(select(merchants).order_by(merchants.c.id)).all()
+            keys = conn.execute(
+                select(merchant_keys.c.merchant_id, merchant_keys.c.kind, merchant_keys.c.key_id)
+                .where(merchant_keys.c.kind.in_(listed))
+                .order_by(merchant_keys.c.created_at.desc(), merchant_keys.c.key_id)
+            ).all()
+            counted = conn.execute(
+                select(profiles.c.merchant_id, func.count()).group_by(profiles.c.merchant_id)
+            ).all()
+        counts = {merchant_id: int(count) for merchant_id, count in counted}
+        ids: dict[tuple[str, str], list[str]] = {}
+        for key in keys:
+            ids.setdefault((key.merchant_id, key.kind), []).append(key.key_id)
+        return [
+            MerchantSummary(
+                id=row.id,
+                default_profile_id=row.default_profile_id,
+                key_ids=tuple(ids.get((row.id, KeyKind.HTTP_SIGNATURE.value), [])),
+                jwt_kids=tuple(ids.get((row.id, KeyKind.JWT_CERTIFICATE.value), [])),
+                profiles=counts.get(row.id, 0),
+                created_at=row.created_at,
+            )
+            for row in rows
+        ]
+
+    def profile_summaries(self, merchant_id: str) -> list[ProfileSummary]:
+        """The merchant's profiles, oldest first (the default one is the first)."""
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                select(profiles, merchants.c.default_profile_id)
+                .join(merchants, merchants.c.id == profiles.c.merchant_id)
+                .where(profiles.c.merchant_id == merchant_id)
+                .order_by(profiles.c.created_at, profiles.c.id)
+            ).all()
+        return [
+            ProfileSummary(
+                id=row.id,
+                name=row.name,
+                network_tokens_enabled=row.network_tokens_enabled,
+                default=row.id == row.default_profile_id,
+                created_at=row.created_at,
+            )
+            for row in rows
+        ]
 
     def find_profile(self, merchant_id: str, profile_id: str) -> ProfileRecord | None:
         with self._engine.connect() as conn:
