@@ -43,10 +43,10 @@ log = logging.getLogger("opentms.http")
 
 class CorrelationMiddleware:
     """Adds ``v-c-correlation-id`` (echoed or new) and ``uniqueTransactionID``
-    to every response, and writes one access-log line per request (client,
-    method, path, status, time, correlation id, then the merchant once
-    authenticated or the reason code of a 401; never bodies, queries or
-    credentials, which may carry card data or secrets). The fields are also
+    to every response, and writes one access-log line per request (client;
+    the merchant once authenticated, or the reason code of a 401; method,
+    path, status, time, correlation id; never bodies, queries or credentials,
+    which may carry card data or secrets). The fields are also
     record attributes (:data:`opentms.observability.ACCESS_FIELDS`), which the
     JSON log format writes one by one."""
 
@@ -111,10 +111,14 @@ class CorrelationMiddleware:
             log.info(line, fields, extra=fields)
 
 
+# Security: who made the request is the field after the client address, before
+# anything the client chose: the path and the correlation id may hold any
+# printable text, "merchant=..." included, so the field is read by position.
 # The quotes end the path: its last digits never run on into the status.
-_ACCESS_LINE = '%(client)s "%(method)s %(path)s" %(status)s %(duration_ms)sms %(correlation_id)s'
-_ACCESS_LINE_MERCHANT = _ACCESS_LINE + " merchant=%(merchant)s"
-_ACCESS_LINE_FAILURE = _ACCESS_LINE + " auth_failure=%(auth_failure)s"
+_REQUEST = '"%(method)s %(path)s" %(status)s %(duration_ms)sms %(correlation_id)s'
+_ACCESS_LINE = "%(client)s - " + _REQUEST
+_ACCESS_LINE_MERCHANT = "%(client)s merchant=%(merchant)s " + _REQUEST
+_ACCESS_LINE_FAILURE = "%(client)s auth_failure=%(auth_failure)s " + _REQUEST
 # A merchant id as logged, masked like the path (ids are letters, digits, - and
 # _: one could look like a card number). Cached: only authenticated ids reach
 # it, so the few registered merchants fill it, never a client.
