@@ -181,12 +181,21 @@ class RedactingFormatter(logging.Formatter):
 
 
 # The fields of an access-log record (opentms.http), in the order written.
-ACCESS_FIELDS = ("client", "method", "path", "status", "duration_ms", "correlation_id")
+ACCESS_FIELDS = (
+    "client",
+    "method",
+    "path",
+    "status",
+    "duration_ms",
+    "correlation_id",
+    "merchant",
+    "auth_failure",
+)
 
 
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: ``ts``, ``level``, ``logger``, ``message``,
-    the access fields when the record has them, ``exception`` and ``stack``
+    the access fields the record has (those that are None are left out), ``exception`` and ``stack``
     when present. Every string is cleaned as in the text format, so a parsed
     value holds no control character either."""
 

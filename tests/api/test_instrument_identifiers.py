@@ -22,7 +22,7 @@ IN_USE_MESSAGE = (
     "Payment Instruments."
 )
 IF_MATCH_MESSAGE = (
-    "Action cannot be performed as the if-match header value does not match the token etag"
+    'Action cannot be performed as the if-match header value does not match the token etag "2".'
 )
 MIT = {
     "processingInformation": {
@@ -223,6 +223,7 @@ def test_patch_with_a_stale_if_match_is_412_and_changes_nothing(client: httpx.Cl
         headers={"if-match": '"1"'},
     )
     assert_error(stale, 412, "conflict", message=IF_MATCH_MESSAGE)
+    assert stale.headers["etag"] == '"2"' == first.headers["etag"]
     fetched = client.get(f"{II}/{ii_id}")
     assert "tokenProvisioningInformation" not in json_of(fetched, 200)
     assert fetched.headers["etag"] == first.headers["etag"]

@@ -200,6 +200,7 @@ class Driver {
       ['visa', () => this.visa()],
       ['amex', () => this.amex()],
       ['unknown', () => this.unknownCustomer()],
+      ['if-match', () => this.ifMatch()],
     ]) {
       try {
         await scenario();
@@ -524,6 +525,53 @@ class Driver {
       `${v3Label}: no cryptogram for Amex`,
       get(payload, 'tokenizedCard.cryptogram') === undefined,
       JSON.stringify(get(payload, 'tokenizedCard.cryptogram')),
+    );
+  }
+
+  /**
+   * PATCH a customer with the ETag a GET gave (the SDK sends it as `if-match`, lower case),
+   * then with that ETag stale: 412 `conflict` giving the current ETag, which then works.
+   */
+  async ifMatch() {
+    const label = 'if-match';
+    const sdk = this.sdk;
+    const request = new sdk.PostCustomerRequest();
+    request.buyerInformation = new sdk.Tmsv2tokenizeTokenInformationCustomerBuyerInformation();
+    request.buyerInformation.merchantCustomerID = `node-${label}-${crypto.randomInt(1e9)}`;
+    const created = await call((cb) => this.customers.postCustomer(request, {}, cb));
+    this.r.need(`${label}: postCustomer succeeds`, !created.error, describe(created));
+    const customerId = created.data.id;
+    const fetched = await call((cb) => this.customers.getCustomer(customerId, {}, cb));
+    this.r.need(`${label}: getCustomer succeeds`, !fetched.error, describe(fetched));
+    const etag = headerOf(fetched.response, 'etag');
+    this.r.equal(`${label}: getCustomer ETag`, etag, '"1"');
+
+    const patch = (ifMatch) => {
+      const body = new sdk.PatchCustomerRequest();
+      body.buyerInformation = new sdk.Tmsv2tokenizeTokenInformationCustomerBuyerInformation();
+      body.buyerInformation.email = `${label}-${crypto.randomInt(1e9)}@example.com`;
+      return call((cb) => this.customers.patchCustomer(customerId, body, { ifMatch }, cb));
+    };
+    const patched = await patch(etag);
+    this.r.need(`${label}: patchCustomer(ifMatch: ETag) succeeds`, !patched.error, describe(patched));
+    const current = headerOf(patched.response, 'etag');
+    this.r.equal(`${label}: patchCustomer answers the new ETag`, current, '"2"');
+
+    const stale = await patch(etag);
+    this.r.need(`${label}: patchCustomer(ifMatch: stale ETag) fails`, stale.error, describe(stale));
+    this.r.equal(`${label}: stale ETag: error status`, stale.error.status, 412);
+    const response = stale.error.response;
+    this.r.equal(
+      `${label}: stale ETag: errors[0].type`,
+      get(response && bodyOf(response), 'errors.0.type'),
+      'conflict',
+    );
+    this.r.equal(`${label}: the 412 gives the current ETag`, headerOf(response, 'etag'), current);
+    const retried = await patch(headerOf(response, 'etag'));
+    this.r.check(
+      `${label}: patchCustomer(ifMatch: the 412's ETag) succeeds`,
+      !retried.error,
+      describe(retried),
     );
   }
 

@@ -154,14 +154,16 @@ class Driver:
         )
         new_etag = etag_of(headers)
         r.check("ii.patch: ETag changed", new_etag and new_etag != etag, f"{etag} -> {new_etag}")
-        r.error(
-            "ii.patch(if_match=stale ETag): 412 conflict",
-            failure(
-                self.iis.patch_instrument_identifier_with_http_info, ii_id, patch, if_match=etag
-            ),
-            (412,),
-            "conflict",
+        stale = failure(
+            self.iis.patch_instrument_identifier_with_http_info, ii_id, patch, if_match=etag
         )
+        r.error("ii.patch(if_match=stale ETag): 412 conflict", stale, (412,), "conflict")
+        current = etag_of(stale.headers) if stale is not None else None
+        r.equal("ii.patch(if_match=stale ETag): the 412 gives the current ETag", current, new_etag)
+        _, status, _ = self.iis.patch_instrument_identifier_with_http_info(
+            ii_id, patch, if_match=current
+        )
+        r.equal("ii.patch(if_match=the 412's ETag): status 200", status, 200)
         r.error(
             'ii.patch(if_match="999999"): 412 conflict',
             failure(self.iis.patch_instrument_identifier, ii_id, patch, if_match='"999999"'),

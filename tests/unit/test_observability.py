@@ -368,6 +368,8 @@ def test_json_format_writes_one_object_per_line() -> None:
         status=404,
         duration_ms=0.4,
         correlation_id="c\u2028",
+        merchant="m\n",
+        auth_failure=None,
     )
     try:
         raise ValueError("no\n4111111111111111")
@@ -390,6 +392,8 @@ def test_json_format_writes_one_object_per_line() -> None:
     assert first["path"] == "/a\\x0ab/400005XXXXXX5556"
     assert (first["status"], first["duration_ms"], first["client"]) == (404, 0.4, "127.0.0.1:5000")
     assert first["correlation_id"] == "c\\u2028"
+    assert first["merchant"] == "m\\x0a"
+    assert "auth_failure" not in first
     assert second["message"] == "failed x\\x85"
     assert "ValueError: no\\x0a411111XXXXXX1111" in second["exception"]
     assert "path" not in second

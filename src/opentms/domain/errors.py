@@ -86,10 +86,22 @@ class InstrumentIdentifierInUse(Conflict):
 
 
 class PreconditionFailed(VaultError):
-    def __init__(self) -> None:
-        super().__init__(
+    """A 412. ``current_etag``: the token's ETag, when an If-Match named
+    another (None when the token changed while the request was carried out);
+    ``hint``: why the header could not match, when it never could."""
+
+    def __init__(self, current_etag: str | None = None, hint: str | None = None) -> None:
+        message = (
             "Action cannot be performed as the if-match header value does not match the token etag"
         )
+        if current_etag is None:
+            message += ": the token changed while this request was carried out; retrieve it again."
+        else:
+            message += f" {current_etag}."
+        if hint is not None:
+            message += f" {hint}"
+        super().__init__(message)
+        self.current_etag = current_etag
 
 
 class InvalidRequest(VaultError):

@@ -10,12 +10,14 @@ returns it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from opentms.domain.card import PAN, BankAccount, Brand
+from opentms.domain.errors import PreconditionFailed
 
 JSON = Mapping[str, Any]
 
@@ -106,11 +108,51 @@ def etag(version: int) -> str:
     return f'"{version}"'
 
 
-def if_match_allows(if_match: str | None, version: int) -> bool:
-    """RFC 9110 ``If-Match``: absent or ``*`` always matches, else one of the
-    listed entity tags must be the current one. The comparison is strong, as
-    RFC 9110 §13.1.1 requires: a weak tag (``W/"3"``) never matches."""
+# One element of an If-Match list (RFC 9110 section 5.6.1: empty elements are
+# allowed): an optional W/, then a quoted opaque tag or, as an extension, the
+# tag without its quotes.
+_IF_MATCH_ELEMENT = re.compile(r'[ \t]*(?:(W/)?(?:"([^"]*)"|([^\s",]+)))?[ \t]*(?:,|\Z)')
+
+
+def check_if_match(if_match: str | None, version: int) -> None:
+    """RFC 9110 ``If-Match`` against a resource at ``version``; raises
+    :class:`PreconditionFailed` naming the current ETag when it fails.
+
+    Absent or ``*`` always matches, else one of the listed entity tags must be
+    the current one. The comparison is strong, as RFC 9110 section 13.1.1
+    requires: a weak tag (``W/"3"``) never matches. An unquoted tag (``3``) is
+    read as its quoted form (``"3"``): the syntax does not allow it, but some
+    clients strip the quotes, and it can mean nothing else.
+    """
     if if_match is None or if_match.strip() == "*":
-        return True
-    current = etag(version)
-    return any(candidate.strip() == current for candidate in if_match.split(","))
+        return
+    tags = _entity_tags(if_match)
+    if tags is not None and (False, str(version)) in tags:
+        return
+    if tags is None:
+        hint = 'The header is not a list of entity tags such as "1", nor *.'
+    elif any(weak for weak, _ in tags):
+        hint = (
+            'A weak tag (W/"...") never matches: If-Match compares entity tags '
+            "strongly (RFC 9110, section 13.1.1); send the ETag as it was received."
+        )
+    else:
+        hint = None
+    raise PreconditionFailed(etag(version), hint)
+
+
+def _entity_tags(header: str) -> list[tuple[bool, str]] | None:
+    """(weak, opaque tag without quotes) for each element of an If-Match
+    list; None when the header is not such a list."""
+    tags: list[tuple[bool, str]] = []
+    position = 0
+    while position < len(header):
+        element = _IF_MATCH_ELEMENT.match(header, position)
+        if element is None:
+            return None
+        weak, quoted, bare = element.groups()
+        tag = quoted if quoted is not None else bare
+        if tag is not None:
+            tags.append((weak is not None, tag))
+        position = element.end()
+    return tags

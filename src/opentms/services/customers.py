@@ -11,7 +11,6 @@ from opentms.domain.errors import (
     DefaultInUse,
     NotAvailable,
     NotFound,
-    PreconditionFailed,
     invalid_field,
 )
 from opentms.domain.ports import Clock, UnitOfWork
@@ -19,7 +18,7 @@ from opentms.domain.resources import (
     Customer,
     Page,
     ShippingAddress,
-    if_match_allows,
+    check_if_match,
     merge_attributes,
 )
 from opentms.services.payment_instruments import PaymentInstrumentView, pi_view
@@ -65,8 +64,7 @@ class CustomerService:
     ) -> CustomerView:
         with self._uow(tenant.keys, False) as uow:
             current = uow.customers.get(customer_id)
-            if not if_match_allows(if_match, current.version):
-                raise PreconditionFailed()
+            check_if_match(if_match, current.version)
             updated = replace(
                 current,
                 attributes=merge_attributes(current.attributes, patch),
@@ -177,8 +175,7 @@ class ShippingAddressService:
     ) -> ShippingAddress:
         with self._uow(tenant.keys, False) as uow:
             current = self._get(uow, customer_id, address_id)
-            if not if_match_allows(if_match, current.version):
-                raise PreconditionFailed()
+            check_if_match(if_match, current.version)
             updated = replace(
                 current,
                 attributes=merge_attributes(current.attributes, patch),

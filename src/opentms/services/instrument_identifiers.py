@@ -12,7 +12,6 @@ from opentms.domain.card import PAN, BankAccount
 from opentms.domain.errors import (
     FieldError,
     InstrumentIdentifierInUse,
-    PreconditionFailed,
     UnsupportedModification,
     invalid_field,
 )
@@ -20,7 +19,7 @@ from opentms.domain.network_token import MAX_ATC, NetworkToken, TokenState
 from opentms.domain.ports import Clock, UnitOfWork
 from opentms.domain.resources import (
     InstrumentIdentifier,
-    if_match_allows,
+    check_if_match,
     merge_attributes,
 )
 from opentms.services.provisioning import Provisioner
@@ -160,8 +159,7 @@ class InstrumentIdentifierService:
         changes = {key: value for key, value in patch.items() if key in PATCHABLE}
         with self._uow(tenant.keys, False) as uow:
             current = uow.instrument_identifiers.get(ii_id)
-            if not if_match_allows(if_match, current.version):
-                raise PreconditionFailed()
+            check_if_match(if_match, current.version)
             updated = current.with_attributes(merge_attributes(current.attributes, changes))
             uow.instrument_identifiers.update(updated, current.version)
             view = ii_view(uow, updated)

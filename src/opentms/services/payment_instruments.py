@@ -15,7 +15,6 @@ from opentms.domain.errors import (
     MissingFields,
     NotAvailable,
     NotFound,
-    PreconditionFailed,
     invalid_field,
 )
 from opentms.domain.ports import Clock, UnitOfWork
@@ -23,7 +22,7 @@ from opentms.domain.resources import (
     InstrumentIdentifier,
     Page,
     PaymentInstrument,
-    if_match_allows,
+    check_if_match,
     merge_attributes,
 )
 from opentms.services.instrument_identifiers import (
@@ -117,8 +116,7 @@ class PaymentInstrumentService:
     ) -> PaymentInstrumentView:
         with self._uow(tenant.keys, False) as uow:
             current = self._get(uow, pi_id, customer_id)
-            if not if_match_allows(if_match, current.version):
-                raise PreconditionFailed()
+            check_if_match(if_match, current.version)
             ii_id = current.instrument_identifier_id
             if ref is not None:
                 ii_id = self._resolve(uow, tenant, ref).id

@@ -5,7 +5,8 @@ from typing import Any
 
 import pytest
 
-from opentms.domain.resources import etag, if_match_allows, merge_attributes
+from opentms.domain.errors import PreconditionFailed
+from opentms.domain.resources import check_if_match, etag, merge_attributes
 
 
 @pytest.mark.parametrize(
@@ -126,25 +127,66 @@ def test_etag_is_the_quoted_version() -> None:
     assert etag(110) == '"110"'
 
 
+WEAK_HINT = 'A weak tag (W/"...") never matches'
+MALFORMED_HINT = "The header is not a list of entity tags"
+
+
 @pytest.mark.parametrize(
-    ("if_match", "version", "allowed"),
+    "if_match",
     [
-        pytest.param(None, 3, True, id="absent"),
-        pytest.param("*", 3, True, id="star"),
-        pytest.param(" * ", 3, True, id="star-with-spaces"),
-        pytest.param('"3"', 3, True, id="exact"),
-        pytest.param('"110"', 110, True, id="exact-sdk-capture"),
-        pytest.param('"2"', 3, False, id="stale"),
-        pytest.param('"4"', 3, False, id="ahead"),
-        pytest.param('"1", "3"', 3, True, id="list-contains-current"),
-        pytest.param('"1","2"', 3, False, id="list-without-current"),
-        pytest.param('W/"3"', 3, False, id="weak-never-matches"),
-        pytest.param('"1", W/"3"', 3, False, id="list-with-weak-current-never-matches"),
-        pytest.param('W/"2"', 3, False, id="weak-stale"),
-        pytest.param("3", 3, False, id="unquoted-is-not-an-entity-tag"),
-        pytest.param('"31"', 3, False, id="prefix-is-not-a-match"),
-        pytest.param('"3', 3, False, id="unbalanced-quote"),
+        pytest.param(None, id="absent"),
+        pytest.param("*", id="star"),
+        pytest.param(" * ", id="star-with-spaces"),
+        pytest.param('"3"', id="exact"),
+        pytest.param('"1", "3"', id="list-contains-current"),
+        pytest.param('"1",,  "3" ,', id="list-with-empty-elements"),
+        pytest.param("3", id="unquoted-read-as-quoted"),
+        pytest.param(" 3 ", id="unquoted-with-spaces"),
+        pytest.param('"1", 3', id="list-with-unquoted-current"),
+        pytest.param('"a,b", "3"', id="quoted-comma-is-part-of-a-tag"),
     ],
 )
-def test_if_match_allows(if_match: str | None, version: int, allowed: bool) -> None:
-    assert if_match_allows(if_match, version) is allowed
+def test_check_if_match_passes(if_match: str | None) -> None:
+    check_if_match(if_match, 3)
+
+
+def test_check_if_match_passes_the_sdk_capture() -> None:
+    check_if_match('"110"', 110)
+
+
+@pytest.mark.parametrize(
+    ("if_match", "hint"),
+    [
+        pytest.param('"2"', None, id="stale"),
+        pytest.param('"4"', None, id="ahead"),
+        pytest.param('"1","2"', None, id="list-without-current"),
+        pytest.param("2", None, id="unquoted-stale"),
+        pytest.param('"31"', None, id="prefix-is-not-a-match"),
+        pytest.param('"x,3,y"', None, id="comma-in-a-quoted-tag-is-no-separator"),
+        pytest.param("", None, id="empty-list"),
+        pytest.param('W/"3"', WEAK_HINT, id="weak-never-matches"),
+        pytest.param("W/3", WEAK_HINT, id="weak-unquoted-never-matches"),
+        pytest.param('"1", W/"3"', WEAK_HINT, id="list-with-weak-current-never-matches"),
+        pytest.param('W/"2"', WEAK_HINT, id="weak-stale"),
+        pytest.param('"3', MALFORMED_HINT, id="unbalanced-quote"),
+        pytest.param('"3"x', MALFORMED_HINT, id="text-after-a-tag"),
+        pytest.param('*, "2"', None, id="star-in-a-list-is-no-wildcard"),
+    ],
+)
+def test_check_if_match_fails_naming_the_current_etag(if_match: str, hint: str | None) -> None:
+    with pytest.raises(PreconditionFailed) as failed:
+        check_if_match(if_match, 3)
+    assert failed.value.current_etag == '"3"'
+    assert failed.value.message.startswith(
+        'Action cannot be performed as the if-match header value does not match the token etag "3".'
+    )
+    if hint is None:
+        assert failed.value.message.endswith('etag "3".')
+    else:
+        assert hint in failed.value.message
+
+
+def test_a_lost_race_names_no_etag() -> None:
+    failed = PreconditionFailed()
+    assert failed.current_etag is None
+    assert "changed while this request was carried out" in failed.message

@@ -3,6 +3,7 @@ middleware every response passes through."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 import uuid
@@ -19,7 +20,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from opentms.adapters.http import errors
 from opentms.adapters.http.openapi import Operation, openapi_document
-from opentms.adapters.http.pipeline import Pipeline
+from opentms.adapters.http.pipeline import (
+    AUTHENTICATED_MERCHANT,
+    AUTHENTICATION_FAILURE,
+    Pipeline,
+)
 from opentms.adapters.http.routes import (
     customers,
     instrument_identifiers,
@@ -38,11 +43,12 @@ log = logging.getLogger("opentms.http")
 
 class CorrelationMiddleware:
     """Adds ``v-c-correlation-id`` (echoed or new) and ``uniqueTransactionID``
-    to every response, and writes one access-log line per request (client,
-    method, path, status, time, correlation id; never bodies or queries, which
-    may carry card data). The fields are also record attributes
-    (:data:`opentms.observability.ACCESS_FIELDS`), which the JSON log format
-    writes one by one."""
+    to every response, and writes one access-log line per request (client;
+    the merchant once authenticated, or the reason code of a 401; method,
+    path, status, time, correlation id; never bodies, queries or credentials,
+    which may carry card data or secrets). The fields are also
+    record attributes (:data:`opentms.observability.ACCESS_FIELDS`), which the
+    JSON log format writes one by one."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -80,6 +86,8 @@ class CorrelationMiddleware:
         finally:
             duration = round((time.perf_counter() - started) * 1000, 1)
             client = scope.get("client")
+            merchant = scope.get(AUTHENTICATED_MERCHANT)
+            failure = scope.get(AUTHENTICATION_FAILURE)
             fields = {
                 "client": f"{client[0]}:{client[1]}" if client else "-",
                 "method": scope["method"],
@@ -89,14 +97,32 @@ class CorrelationMiddleware:
                 "status": status,
                 "duration_ms": duration,
                 "correlation_id": logged_correlation,
+                "merchant": None if merchant is None else _logged_merchant(merchant),
+                # One of the fixed codes of services.authentication, never its message.
+                "auth_failure": failure,
                 "masked": True,
             }
-            # The quotes end the path: its last digits never run on into the status.
-            log.info(
-                '%(client)s "%(method)s %(path)s" %(status)s %(duration_ms)sms %(correlation_id)s',
-                fields,
-                extra=fields,
-            )
+            if merchant is not None:
+                line = _ACCESS_LINE_MERCHANT
+            elif failure is not None:
+                line = _ACCESS_LINE_FAILURE
+            else:
+                line = _ACCESS_LINE
+            log.info(line, fields, extra=fields)
+
+
+# Security: who made the request is the field after the client address, before
+# anything the client chose: the path and the correlation id may hold any
+# printable text, "merchant=..." included, so the field is read by position.
+# The quotes end the path: its last digits never run on into the status.
+_REQUEST = '"%(method)s %(path)s" %(status)s %(duration_ms)sms %(correlation_id)s'
+_ACCESS_LINE = "%(client)s - " + _REQUEST
+_ACCESS_LINE_MERCHANT = "%(client)s merchant=%(merchant)s " + _REQUEST
+_ACCESS_LINE_FAILURE = "%(client)s auth_failure=%(auth_failure)s " + _REQUEST
+# A merchant id as logged, masked like the path (ids are letters, digits, - and
+# _: one could look like a card number). Cached: only authenticated ids reach
+# it, so the few registered merchants fill it, never a client.
+_logged_merchant = functools.lru_cache(maxsize=1024)(redact)
 
 
 def _new_correlation_id() -> bytes:

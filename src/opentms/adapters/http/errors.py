@@ -57,4 +57,8 @@ def vault_error_response(exc: e.VaultError) -> Response:
         # read either find the reason.
         body["errors"][0]["reason"] = exc.reason
         body["response"] = {"rmsg": f"Authentication Failed: {exc.message}"}
-    return Response(orjson.dumps(body), status, headers={"content-type": JSON_CONTENT_TYPE})
+    headers = {"content-type": JSON_CONTENT_TYPE}
+    if isinstance(exc, e.PreconditionFailed) and exc.current_etag is not None:
+        # The ETag a retry needs, as a GET would give it.
+        headers["etag"] = exc.current_etag
+    return Response(orjson.dumps(body), status, headers=headers)

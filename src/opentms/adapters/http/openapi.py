@@ -23,7 +23,10 @@ IF_MATCH = {
     "name": "if-match",
     "in": "header",
     "required": False,
-    "description": "ETag from an earlier response; a mismatch answers 412.",
+    "description": (
+        'ETag from an earlier response ("3"; 3 unquoted is read as "3"), a list of them, '
+        "or *. Weak tags (W/) never match. A mismatch answers 412 with the current ETag."
+    ),
     "schema": {"type": "string"},
 }
 RETRIEVE_BIN_DETAILS = {
@@ -53,7 +56,7 @@ ERROR_STATUSES = {
     "404": "Token not found",
     "409": "Conflict",
     "410": "Token was deleted",
-    "412": "If-Match does not match the ETag",
+    "412": "If-Match does not match the ETag; the ETag header gives the current one",
     "424": "Profile not found",
 }
 

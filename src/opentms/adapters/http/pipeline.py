@@ -19,7 +19,14 @@ from starlette.responses import Response
 from opentms.adapters.http.errors import JSON_CONTENT_TYPE, vault_error_response
 from opentms.adapters.http.schemas.common import parse_json, validate
 from opentms.crypto import jwe
-from opentms.domain.errors import FieldError, InvalidFields, NotFound, PayloadTooLarge, VaultError
+from opentms.domain.errors import (
+    AuthenticationFailed,
+    FieldError,
+    InvalidFields,
+    NotFound,
+    PayloadTooLarge,
+    VaultError,
+)
 from opentms.domain.resources import etag
 from opentms.services.authentication import Authenticator, SignedRequest
 from opentms.services.merchants import MerchantService
@@ -33,6 +40,11 @@ MAX_LIMIT = 100
 # Set in a request's scope["state"] by the server protocol when the body did not
 # arrive within its deadline (it answered 408 itself and closed the connection).
 BODY_TIMED_OUT = "opentms.body_timed_out"
+# Set in a request's scope for its access line (app.CorrelationMiddleware): the
+# merchant once authenticated, or the reason code of a failed authentication.
+# Never the merchant a refused request claimed: nothing vouches for it.
+AUTHENTICATED_MERCHANT = "opentms.merchant"
+AUTHENTICATION_FAILURE = "opentms.auth_failure"
 
 
 @dataclass(frozen=True)
@@ -159,9 +171,14 @@ class Pipeline:
                 name.decode("latin-1").lower(): value.decode("latin-1")
                 for name, value in reversed(request.scope["headers"])
             }
-            principal = self.authenticator.authenticate(
-                SignedRequest(request.method, request_target(request), headers, body)
-            )
+            try:
+                principal = self.authenticator.authenticate(
+                    SignedRequest(request.method, request_target(request), headers, body)
+                )
+            except AuthenticationFailed as failed:
+                request.scope[AUTHENTICATION_FAILURE] = failed.reason
+                raise
+            request.scope[AUTHENTICATED_MERCHANT] = principal.merchant_id
             response_key = None
             if principal.response_mle_kid is not None:
                 # Checked before the handler runs: a request refused for its
