@@ -11,9 +11,8 @@ CRYPTOGRAM. Every call takes the token's next ATC from the database.
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
 
 from opentms.crypto import cryptograms
 from opentms.crypto.cryptograms import TransactionData, TransactionType
@@ -60,6 +59,58 @@ class CredentialsRequest:
     authenticated_by_passkey: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class CredentialLinks:
+    """What an answer links to: the token the credentials were asked for
+    (under ``/tms/v{version}``) and, on v3, the resources it led to."""
+
+    token_id: str
+    version: int
+    customer_id: str | None = None
+    payment_instrument: PaymentInstrument | None = None
+    instrument_identifier_id: str | None = None
+    tokenized_card_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CardOnFile:
+    """The card behind a token: its number, brand code (TMS ``card.type``)
+    and the expiry on file. Shown masked beside a network token, in clear in
+    the v3 answer without one."""
+
+    number: PAN
+    type: str
+    expiration_month: str | None
+    expiration_year: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkTokenCredentials:
+    """The network token issued for one payment: its application transaction
+    counter, ECI and commerce indicator, and a cryptogram or a dynamic
+    security code (neither for ``NETWORK_TOKEN``)."""
+
+    links: CredentialLinks
+    token: NetworkToken
+    atc: int
+    eci: str
+    commerce_indicator: str
+    card: CardOnFile | None
+    cryptogram: str | None = field(default=None, repr=False)
+    security_code: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class CardCredentials:
+    """v3 for a token with no network token: the card itself."""
+
+    links: CredentialLinks
+    card: CardOnFile
+
+
+PaymentCredentials = NetworkTokenCredentials | CardCredentials
+
+
 @dataclass(frozen=True)
 class Resolved:
     """What a token id led to."""
@@ -79,8 +130,11 @@ class PaymentCredentialService:
         self._provisioner = provisioner
         self._clock = clock
 
-    def issue(self, tenant: Tenant, token_id: str, request: CredentialsRequest) -> dict[str, Any]:
-        """The payment credentials payload (clear token, cryptogram or code).
+    def issue(
+        self, tenant: Tenant, token_id: str, request: CredentialsRequest
+    ) -> PaymentCredentials:
+        """The payment credentials (clear token, cryptogram or code; on v3
+        without a network token, the card).
 
         Short units of work rather than one long one: the token is looked up
         in a read transaction, the ATC is taken and the credential recorded in
@@ -125,8 +179,17 @@ class PaymentCredentialService:
                     )
                 raise NotAvailable("The network token is not active.")
             uow.commit()
-        values = _credential_values(token, credential, atc, data)
-        return _payload(resolved, token, request, values, atc, eci, authenticated)
+        cryptogram, security_code = _credential_values(token, credential, atc, data)
+        return NetworkTokenCredentials(
+            links=_links(resolved, token, request.version),
+            token=token,
+            atc=atc,
+            eci=eci,
+            commerce_indicator=cryptograms.commerce_indicator(token.network, authenticated),
+            card=_card_on_file(resolved),
+            cryptogram=cryptogram,
+            security_code=security_code,
+        )
 
     @staticmethod
     def _may_provision(tenant: Tenant, resolved: Resolved) -> bool:
@@ -151,22 +214,16 @@ class PaymentCredentialService:
             uow.commit()
         return token
 
-    def _without_token(self, resolved: Resolved, request: CredentialsRequest) -> dict[str, Any]:
+    def _without_token(self, resolved: Resolved, request: CredentialsRequest) -> CardCredentials:
         if request.version == 2:
             raise NotFound(
                 "No network token exists for this token; the v3 endpoint answers with "
                 "the card details instead."
             )
-        ii = resolved.instrument_identifier
-        if ii is None or not isinstance(ii.instrument, PAN):
+        card = _card_on_file(resolved)
+        if card is None:
             raise NotFound("No network token or card exists for this token.")
-        month, year = _card_expiry(resolved)
-        card: dict[str, Any] = {"number": ii.instrument.reveal(), "type": ii.brand.code}
-        if month:
-            card["expirationMonth"] = month
-        if year:
-            card["expirationYear"] = year
-        return {"_links": _links(resolved, None, request.version), "card": card}
+        return CardCredentials(_links(resolved, None, request.version), card)
 
 
 def _transaction_data(tenant: Tenant, request: CredentialsRequest) -> TransactionData:
@@ -293,93 +350,41 @@ def _credential_kind(network: TokenNetwork, request: CredentialsRequest) -> Cred
 
 def _credential_values(
     token: NetworkToken, credential: CredentialKind, atc: int, data: TransactionData
-) -> dict[str, str]:
+) -> tuple[str | None, str | None]:
+    """(cryptogram, dynamic security code): at most one of them."""
     if token.master_key is None or token.number is None:
         raise NotAvailable("The network token has no keys.")
     if credential == CredentialKind.CRYPTOGRAM:
         value = cryptograms.generate_cryptogram(
             token.master_key, token.network, atc, secrets.token_bytes(4), data, bound=True
         )
-        return {"cryptogram": value}
+        return value, None
     if credential == CredentialKind.SECURITY_CODE:
         expiry = f"{(token.expiration_year or '00')[-2:]}{token.expiration_month or '00'}"
         code = cryptograms.generate_dynamic_code(
             token.master_key, token.network, token.number.reveal(), expiry, atc
         )
-        return {"securityCode": code}
-    return {}
+        return None, code
+    return None, None
 
 
-def _links(resolved: Resolved, token: NetworkToken | None, version: int) -> dict[str, Any]:
-    links: dict[str, Any] = {
-        "self": {"href": f"/tms/v{version}/tokens/{resolved.token_id}/payment-credentials"}
-    }
-    if version == 3:
-        if resolved.customer_id:
-            links["customer"] = {"href": f"/tms/v2/customers/{resolved.customer_id}"}
-        if resolved.payment_instrument is not None:
-            pi = resolved.payment_instrument
-            href = (
-                f"/tms/v2/customers/{pi.customer_id}/payment-instruments/{pi.id}"
-                if pi.customer_id
-                else f"/tms/v1/paymentinstruments/{pi.id}"
-            )
-            links["paymentInstruments"] = {"href": href}
-        if resolved.instrument_identifier is not None:
-            ii_id = resolved.instrument_identifier.id
-            links["instrumentIdentifier"] = {"href": f"/tms/v1/instrumentidentifiers/{ii_id}"}
-        if token is not None:
-            links["tokenizedCard"] = {"href": f"/tms/v2/tokenized-cards/{token.id}"}
-    return links
-
-
-def _payload(
-    resolved: Resolved,
-    token: NetworkToken,
-    request: CredentialsRequest,
-    values: dict[str, str],
-    atc: int,
-    eci: str,
-    authenticated: bool,
-) -> dict[str, Any]:
-    assert token.number is not None  # noqa: S101 - checked by _credential_values
-    tokenized: dict[str, Any] = {
-        "state": token.state.value,
-        "enrollmentId": token.enrollment_id,
-        "tokenReferenceId": token.token_reference_id,
-        "number": token.number.reveal(),
-        "expirationMonth": token.expiration_month,
-        "expirationYear": token.expiration_year,
-        "type": token.network.value,
-        **values,
-        "eci": eci,
-        "requestorId": token.requestor_id,
-        "paymentAccountReference": token.payment_account_reference,
-        "card": {
-            "suffix": token.card.suffix,
-            "expirationMonth": token.card.expiration_month,
-            "expirationYear": token.card.expiration_year,
-        },
-    }
-    tokenized["card"] = {k: v for k, v in tokenized["card"].items() if v is not None}
-    tokenized = {k: v for k, v in tokenized.items() if v is not None}
-    if token.network == TokenNetwork.VISA:
-        tokenized["applicationTransactionCounter"] = str(atc)
-    payload: dict[str, Any] = {
-        "_links": _links(resolved, token, request.version),
-        "tokenizedCard": tokenized,
-    }
+def _card_on_file(resolved: Resolved) -> CardOnFile | None:
     ii = resolved.instrument_identifier
-    if ii is not None and isinstance(ii.instrument, PAN):
-        month, year = _card_expiry(resolved)
-        card: dict[str, Any] = {"number": ii.instrument.masked, "type": ii.brand.code}
-        if month:
-            card["expirationMonth"] = month
-        if year:
-            card["expirationYear"] = year
-        payload["card"] = card
-    payload["issuer"] = {"paymentAccountReference": token.payment_account_reference}
-    payload["processingInformation"] = {
-        "commerceIndicator": cryptograms.commerce_indicator(token.network, authenticated)
-    }
-    return payload
+    if ii is None or not isinstance(ii.instrument, PAN):
+        return None
+    month, year = _card_expiry(resolved)
+    return CardOnFile(ii.instrument, ii.brand.code, month, year)
+
+
+def _links(resolved: Resolved, token: NetworkToken | None, version: int) -> CredentialLinks:
+    if version != 3:
+        return CredentialLinks(resolved.token_id, version)
+    ii = resolved.instrument_identifier
+    return CredentialLinks(
+        resolved.token_id,
+        version,
+        resolved.customer_id,
+        resolved.payment_instrument,
+        ii.id if ii is not None else None,
+        token.id if token is not None else None,
+    )

@@ -1,4 +1,5 @@
-"""Domain objects → TMS JSON (wire names). Card numbers leave only masked."""
+"""Domain objects → TMS JSON (wire names). Card numbers leave only masked,
+except in the payment-credentials payload, which is sealed in a JWE."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 from opentms.domain.bins import bin_details
 from opentms.domain.card import PAN
-from opentms.domain.network_token import NetworkToken, TokenState
+from opentms.domain.network_token import NetworkToken, TokenNetwork, TokenState
 from opentms.domain.resources import (
     Customer,
     Page,
@@ -17,6 +18,12 @@ from opentms.domain.resources import (
 from opentms.services.customers import CustomerView
 from opentms.services.instrument_identifiers import InstrumentIdentifierView
 from opentms.services.network_tokens import asset_id
+from opentms.services.payment_credentials import (
+    CardOnFile,
+    CredentialLinks,
+    NetworkTokenCredentials,
+    PaymentCredentials,
+)
 from opentms.services.payment_instruments import PaymentInstrumentView
 
 JSONDict = dict[str, Any]
@@ -260,3 +267,67 @@ def tokenized_card(token: NetworkToken) -> JSONDict:
         links["instrumentidentifier"] = _href(ii_path(token.instrument_identifier_id))
     fields = tokenized_card_fields(token)
     return {"_links": links, **fields, "tokenizedCard": fields}
+
+
+def payment_credentials(result: PaymentCredentials) -> JSONDict:
+    """The payment-credentials payload, the plaintext of the JWE: the network
+    token in clear with its cryptogram or code, or (v3, no network token) the
+    card in clear."""
+    links = _credential_links(result.links)
+    if not isinstance(result, NetworkTokenCredentials):
+        return {"_links": links, "card": _card_on_file(result.card, result.card.number.reveal())}
+    token = result.token
+    assert token.number is not None  # noqa: S101 - the service issues only for numbered tokens
+    tokenized: JSONDict = {
+        "state": token.state.value,
+        "enrollmentId": token.enrollment_id,
+        "tokenReferenceId": token.token_reference_id,
+        "number": token.number.reveal(),
+        "expirationMonth": token.expiration_month,
+        "expirationYear": token.expiration_year,
+        "type": token.network.value,
+        "cryptogram": result.cryptogram,
+        "securityCode": result.security_code,
+        "eci": result.eci,
+        "requestorId": token.requestor_id,
+        "paymentAccountReference": token.payment_account_reference,
+    }
+    tokenized = {k: v for k, v in tokenized.items() if v is not None}
+    card = {
+        "suffix": token.card.suffix,
+        "expirationMonth": token.card.expiration_month,
+        "expirationYear": token.card.expiration_year,
+    }
+    tokenized["card"] = {k: v for k, v in card.items() if v is not None}
+    if token.network == TokenNetwork.VISA:
+        tokenized["applicationTransactionCounter"] = str(result.atc)
+    payload: JSONDict = {"_links": links, "tokenizedCard": tokenized}
+    if result.card is not None:
+        payload["card"] = _card_on_file(result.card, result.card.number.masked)
+    payload["issuer"] = {"paymentAccountReference": token.payment_account_reference}
+    payload["processingInformation"] = {"commerceIndicator": result.commerce_indicator}
+    return payload
+
+
+def _credential_links(links: CredentialLinks) -> JSONDict:
+    body: JSONDict = {
+        "self": _href(f"/tms/v{links.version}/tokens/{links.token_id}/payment-credentials")
+    }
+    if links.customer_id:
+        body["customer"] = _href(customer_path(links.customer_id))
+    if links.payment_instrument is not None:
+        body["paymentInstruments"] = _href(pi_path(links.payment_instrument))
+    if links.instrument_identifier_id is not None:
+        body["instrumentIdentifier"] = _href(ii_path(links.instrument_identifier_id))
+    if links.tokenized_card_id is not None:
+        body["tokenizedCard"] = _href(f"/tms/v2/tokenized-cards/{links.tokenized_card_id}")
+    return body
+
+
+def _card_on_file(card: CardOnFile, number: str) -> JSONDict:
+    body: JSONDict = {"number": number, "type": card.type}
+    if card.expiration_month:
+        body["expirationMonth"] = card.expiration_month
+    if card.expiration_year:
+        body["expirationYear"] = card.expiration_year
+    return body

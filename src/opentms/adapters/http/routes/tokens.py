@@ -127,11 +127,10 @@ def operations(services: Services, pipeline: Pipeline) -> list[Operation]:
             currency=amount.currency if amount else None,
             authenticated_by_passkey=passkey,
         )
-        payload = credentials.issue(call.tenant, call.path("tokenId"), request)
+        issued = credentials.issue(call.tenant, call.path("tokenId"), request)
+        plaintext = orjson.dumps(render.payment_credentials(issued))
         kid, public_key = services.merchants.credentials_key(call.tenant.merchant_id)
-        sealed = jwe.encrypt_compact(
-            public_key, kid, orjson.dumps(payload), {"cty": "json", "typ": "JWT"}
-        )
+        sealed = jwe.encrypt_compact(public_key, kid, plaintext, {"cty": "json", "typ": "JWT"})
         return Response(sealed, 201, headers={"content-type": JOSE_CONTENT_TYPE})
 
     def post_token_payment_credentials(call: Call) -> Response:
