@@ -43,12 +43,19 @@ def error_response(status: int, error_type: str, message: str) -> Response:
     return Response(orjson.dumps(body), status, headers={"content-type": JSON_CONTENT_TYPE})
 
 
-def vault_error_response(exc: e.VaultError) -> Response:
+def error_entry(exc: e.VaultError) -> tuple[int, dict[str, Any]]:
+    """The HTTP status of a vault error and its entry in ``errors[]`` (type,
+    message and, for a 400, the fields at fault)."""
     status, error_type = ERROR_RESPONSES[type(exc)]
-    extra: dict[str, Any] = {}
+    error: dict[str, Any] = {"type": error_type, "message": exc.message}
     if isinstance(exc, e.InvalidRequest) and exc.details:
-        extra["details"] = [{"name": d.name, "location": d.location} for d in exc.details]
-    body: dict[str, Any] = {"errors": [{"type": error_type, "message": exc.message, **extra}]}
+        error["details"] = [{"name": d.name, "location": d.location} for d in exc.details]
+    return status, error
+
+
+def vault_error_response(exc: e.VaultError) -> Response:
+    status, error = error_entry(exc)
+    body: dict[str, Any] = {"errors": [error]}
     if isinstance(exc, e.InstrumentIdentifierInUse):
         href = f"/tms/v1/instrumentidentifiers/{exc.instrument_identifier_id}/paymentinstruments"
         body = {"_links": {"paymentInstruments": {"href": href}}, **body}

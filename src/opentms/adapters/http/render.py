@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from opentms.adapters.http.errors import error_entry
 from opentms.domain.bins import bin_details
 from opentms.domain.card import PAN
 from opentms.domain.network_token import NetworkToken, TokenNetwork, TokenState
@@ -25,6 +26,7 @@ from opentms.services.payment_credentials import (
     PaymentCredentials,
 )
 from opentms.services.payment_instruments import PaymentInstrumentView
+from opentms.services.tokenize import Created, Failed, Outcome
 
 JSONDict = dict[str, Any]
 
@@ -331,3 +333,23 @@ def _card_on_file(card: CardOnFile, number: str) -> JSONDict:
     if card.expiration_year:
         body["expirationYear"] = card.expiration_year
     return body
+
+
+def tokenize(outcomes: list[Outcome]) -> JSONDict:
+    """``responses[]``: each wanted token's status and id, or its errors."""
+    responses: list[JSONDict] = []
+    for outcome in outcomes:
+        resource = outcome.kind.value
+        if isinstance(outcome, Created):
+            status = 201 if outcome.new else 200
+            responses.append({"resource": resource, "httpStatus": status, "id": outcome.id})
+        elif isinstance(outcome, Failed):
+            status, error = error_entry(outcome.error)
+            responses.append({"resource": resource, "httpStatus": status, "errors": [error]})
+        else:
+            error = {
+                "type": "notAttempted",
+                "message": f"Not attempted: the {outcome.missing.value} was not created.",
+            }
+            responses.append({"resource": resource, "httpStatus": 424, "errors": [error]})
+    return {"responses": responses}
