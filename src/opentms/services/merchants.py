@@ -39,6 +39,11 @@ class InvalidRegistration(ValueError):
     """The merchant id or the key material given to ``register`` is unusable."""
 
 
+class AlreadyRegistered(InvalidRegistration):
+    """A merchant, profile or key with one of the given ids is already
+    registered: the :class:`MerchantStore` raises it, the CLI shows it."""
+
+
 class MerchantStore(Protocol):
     def add_merchant(
         self,
@@ -46,9 +51,11 @@ class MerchantStore(Protocol):
         profile: ProfileRecord,
         keys: list[KeyRecord],
         now: datetime,
-    ) -> None: ...
+    ) -> None:
+        """Add all or nothing; :class:`AlreadyRegistered` when an id is taken."""
 
-    def add_profile(self, profile: ProfileRecord, now: datetime) -> None: ...
+    def add_profile(self, profile: ProfileRecord, now: datetime) -> None:
+        """:class:`AlreadyRegistered` when the id is taken."""
 
     def find_merchant(self, merchant_id: str) -> MerchantRecord | None: ...
 
