@@ -11,7 +11,7 @@ import pytest
 from starlette.applications import Starlette
 
 from opentms.adapters.http.app import create_app
-from opentms.bootstrap import Services, build_services
+from opentms.bootstrap import Database, Services, build_services, open_database
 from opentms.client import ASGIAppTransport
 from opentms.config import Settings
 from tests.support import Merchant
@@ -75,8 +75,17 @@ def database_url() -> Iterator[str | None]:
 
 
 @pytest.fixture(scope="session")
-def services(data_dir: Path, database_url: str | None) -> Iterator[Services]:
-    built = build_services(make_settings(data_dir, database_url=database_url))
+def database(data_dir: Path, database_url: str | None) -> Iterator[Database]:
+    """The session's database, migrated: the tests that read or change rows
+    use its engine."""
+    opened = open_database(make_settings(data_dir, database_url=database_url))
+    yield opened
+    opened.close()
+
+
+@pytest.fixture(scope="session")
+def services(database: Database) -> Iterator[Services]:
+    built = build_services(database.settings, database=database)
     yield built
     built.close()
 

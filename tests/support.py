@@ -12,7 +12,7 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-from opentms.bootstrap import Services
+from opentms.bootstrap import Database
 from opentms.client import HTTPSignatureAuth, JWTAuth
 from opentms.domain.card import luhn_check_digit
 from opentms.services.merchants import Registration
@@ -66,19 +66,19 @@ def iter_files(root: Path) -> Iterator[Path]:
             yield path
 
 
-def stored_bytes(services: Services) -> bytes:
+def stored_bytes(database: Database) -> bytes:
     """Everything the vault has written: the SQLite files of the data
     directory, or on PostgreSQL every row of every table (as text and bytes)."""
-    if services.settings.database_url is None:
-        files = [path.read_bytes() for path in iter_files(services.settings.data_dir)]
-        assert any(path.name == "opentms.db" for path in iter_files(services.settings.data_dir))
+    if database.settings.database_url is None:
+        files = [path.read_bytes() for path in iter_files(database.settings.data_dir)]
+        assert any(path.name == "opentms.db" for path in iter_files(database.settings.data_dir))
         return b"".join(files)
     from sqlalchemy import select
 
     from opentms.adapters.storage.tables import metadata
 
     chunks: list[bytes] = []
-    with services.engine.connect() as connection:
+    with database.engine.connect() as connection:
         for table in metadata.sorted_tables:
             for row in connection.execute(select(table)):
                 for value in row:

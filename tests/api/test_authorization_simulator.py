@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import update
 
 from opentms.adapters.storage.tables import network_tokens
-from opentms.bootstrap import Services
+from opentms.bootstrap import Database
 from tests.api.envelopes import assert_error
 from tests.api.factories import JSON
 from tests.api.tokens_support import (
@@ -350,7 +350,7 @@ def test_the_life_cycle_changes_the_cards_expiry_not_the_tokens(
 def test_an_expired_token_is_token_expired(
     client: httpx.Client,
     merchant: Merchant,
-    services: Services,
+    database: Database,
     month: str | None,
     year: str | None,
 ) -> None:
@@ -361,7 +361,7 @@ def test_an_expired_token_is_token_expired(
         now = datetime.now(UTC)
         past = (now.year, now.month - 1) if now.month > 1 else (now.year - 1, 12)
         month, year = f"{past[1]:02d}", str(past[0])
-    with services.engine.begin() as connection:
+    with database.engine.begin() as connection:
         connection.execute(
             update(network_tokens)
             .where(network_tokens.c.id == token_id)
@@ -374,12 +374,12 @@ def test_an_expired_token_is_token_expired(
 
 
 def test_a_token_expiring_this_month_is_still_valid(
-    client: httpx.Client, merchant: Merchant, services: Services
+    client: httpx.Client, merchant: Merchant, database: Database
 ) -> None:
     now = datetime.now(UTC)
     token_id, tokenized = fresh(client, merchant, VISA)
     month, year = f"{now.month:02d}", str(now.year)
-    with services.engine.begin() as connection:
+    with database.engine.begin() as connection:
         connection.execute(
             update(network_tokens)
             .where(network_tokens.c.id == token_id)

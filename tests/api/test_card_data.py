@@ -11,7 +11,7 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from opentms.bootstrap import Services
+from opentms.bootstrap import Database
 from tests.api.factories import (
     CUSTOMERS,
     II,
@@ -90,13 +90,13 @@ def store_cards(client: httpx.Client) -> list[str]:
 
 
 def test_no_card_number_is_written_to_the_database_files(
-    client: httpx.Client, services: Services
+    client: httpx.Client, database: Database
 ) -> None:
     pans = store_cards(client)
     bank_number = make_pan("9", 14)
     bank = {"bankAccount": {"number": bank_number, "routingNumber": "071923284"}}
     ii_id = json_of(client.post(II, json=bank), 201)["id"]
-    everything = stored_bytes(services)
+    everything = stored_bytes(database)
     # The files are the ones the vault writes to: the new token's id is there.
     assert ii_id.encode() in everything
     for pan in [*pans, bank_number]:

@@ -10,7 +10,7 @@ import httpx
 from sqlalchemy import select
 
 from opentms.adapters.storage.tables import network_tokens
-from opentms.bootstrap import Services
+from opentms.bootstrap import Database
 from tests.api.tokens_support import (
     VISA,
     create_ii,
@@ -22,10 +22,10 @@ from tests.api.tokens_support import (
 from tests.support import Merchant
 
 
-def stored_row(services: Services, token_id: str) -> list[bytes]:
+def stored_row(database: Database, token_id: str) -> list[bytes]:
     """Every value of the token's row as the database holds it (SQLite or
     PostgreSQL), text and bytes alike."""
-    with services.engine.connect() as connection:
+    with database.engine.connect() as connection:
         row = connection.execute(
             select(network_tokens).where(network_tokens.c.id == token_id)
         ).one()
@@ -37,10 +37,10 @@ def stored_row(services: Services, token_id: str) -> list[bytes]:
     ]
 
 
-def assert_not_in_clear(services: Services, token_id: str, year: str) -> None:
+def assert_not_in_clear(database: Database, token_id: str, year: str) -> None:
     """No column is the year, and no text holds it as a JSON value or names an
     expiry (a bare 4-digit run may occur by chance in random ids)."""
-    values = stored_row(services, token_id)
+    values = stored_row(database, token_id)
     assert token_id.encode() in values
     for value in values:
         assert value != year.encode()
@@ -50,12 +50,12 @@ def assert_not_in_clear(services: Services, token_id: str, year: str) -> None:
 
 
 def test_the_card_expiry_is_sealed_at_rest_and_answered(
-    client: httpx.Client, merchant: Merchant, services: Services
+    client: httpx.Client, merchant: Merchant, database: Database
 ) -> None:
     # Years no token expiry (three years from now) or test card uses.
     ii = create_ii(client, VISA.new_pan(), expirationMonth="07", expirationYear="2047")
     token_id = token_id_of(ii)
-    assert_not_in_clear(services, token_id, "2047")
+    assert_not_in_clear(database, token_id, "2047")
     card = get_token(client, token_id)["card"]
     assert (card["expirationMonth"], card["expirationYear"]) == ("07", "2047")
     tokenized = issue(client, merchant, token_id)["tokenizedCard"]
@@ -68,6 +68,6 @@ def test_the_card_expiry_is_sealed_at_rest_and_answered(
     # The issuer reissues the card: the new expiry is sealed as well.
     body = {"card": {"expirationMonth": "03", "expirationYear": "2048"}}
     assert life_cycle(client, merchant, token_id, body).status_code == 204
-    assert_not_in_clear(services, token_id, "2048")
+    assert_not_in_clear(database, token_id, "2048")
     card = get_token(client, token_id)["card"]
     assert (card["expirationMonth"], card["expirationYear"]) == ("03", "2048")

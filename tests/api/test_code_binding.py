@@ -17,7 +17,7 @@ from starlette.applications import Starlette
 
 from opentms.adapters.http.app import create_app
 from opentms.adapters.storage.tables import network_tokens
-from opentms.bootstrap import Services, build_services
+from opentms.bootstrap import Database, Services, build_services
 from tests.api.factories import JSON
 from tests.api.test_concurrency import in_parallel
 from tests.api.tokens_support import (
@@ -146,7 +146,7 @@ def test_a_code_older_than_the_most_recent_ones_is_declined(
 def test_wrong_codes_lock_the_token_until_new_credentials_are_issued(
     client: httpx.Client,
     merchant: Merchant,
-    services: Services,
+    database: Database,
     network: Network,
     body: JSON,
 ) -> None:
@@ -156,14 +156,14 @@ def test_wrong_codes_lock_the_token_until_new_credentials_are_issued(
         assert decision == declined("INVALID_SECURITY_CODE", network), wrong
     # Locked: the right code is declined, and so is any other.
     assert authorize(client, tokenized) == declined("TOO_MANY_ATTEMPTS", network)
-    assert failures(services, token_id) == POLICY.max_failures
+    assert failures(database, token_id) == POLICY.max_failures
     wrong = wrong_codes(tokenized, 6)[-1]
     assert authorize(client, tokenized, securityCode=wrong) == declined(
         "TOO_MANY_ATTEMPTS", network
     )
     # A new credential ends the lock-out; the right code was not used up.
     newer = issue(client, merchant, token_id, body)["tokenizedCard"]
-    assert failures(services, token_id) == 0
+    assert failures(database, token_id) == 0
     assert authorize(client, tokenized) == approved(network, 1)
     assert authorize(client, newer) == approved(network, 2)
 
@@ -183,7 +183,7 @@ def test_a_cryptogram_is_not_locked_by_wrong_codes(
 
 
 def test_concurrent_wrong_codes_are_each_counted(
-    app: Starlette, client: httpx.Client, merchant: Merchant, services: Services
+    app: Starlette, client: httpx.Client, merchant: Merchant, database: Database
 ) -> None:
     """Guesses sent at once: the database counts every one, and no more than
     the limit are ever compared (the token's row is locked per authorisation)."""
@@ -202,12 +202,12 @@ def test_concurrent_wrong_codes_are_each_counted(
     answers = in_parallel(app, merchant, [guess(code) for code in guesses])
     reasons = sorted(answer["reason"] for answer in answers)
     assert reasons == ["INVALID_SECURITY_CODE"] * 5 + ["TOO_MANY_ATTEMPTS"] * 7
-    assert failures(services, token_id) == 5
+    assert failures(database, token_id) == 5
     assert authorize(client, tokenized) == declined("TOO_MANY_ATTEMPTS", AMEX)
 
 
-def failures(services: Services, token_id: str) -> int:
-    with services.engine.connect() as connection:
+def failures(database: Database, token_id: str) -> int:
+    with database.engine.connect() as connection:
         count = connection.execute(
             select(network_tokens.c.failed_code_verifications).where(
                 network_tokens.c.id == token_id

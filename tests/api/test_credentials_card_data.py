@@ -20,7 +20,7 @@ from sqlalchemy import select
 from starlette.applications import Starlette
 
 from opentms.adapters.storage.tables import metadata
-from opentms.bootstrap import Services
+from opentms.bootstrap import Database, Services
 from tests.api.factories import JSON, json_of
 from tests.api.tokens_support import (
     AMEX,
@@ -184,11 +184,11 @@ def recorder(app: Starlette, merchant: Merchant) -> Iterator[Recorder]:
 # The database ------------------------------------------------------------------------
 
 
-def database_rows(services: Services) -> Iterator[tuple[str, str, Any]]:
+def database_rows(database: Database) -> Iterator[tuple[str, str, Any]]:
     """Every value in every table, as ``(table, column or JSON key, value)``;
     JSON documents are walked down to their leaves. Read through SQLAlchemy,
     so it works on SQLite and PostgreSQL alike."""
-    with services.engine.connect() as connection:
+    with database.engine.connect() as connection:
         for table in metadata.sorted_tables:
             for row in connection.execute(select(table)):
                 for column, value in zip(table.columns.keys(), row, strict=True):
@@ -212,10 +212,10 @@ def _leaves(table: str, name: str, value: Any) -> Iterator[tuple[str, str, Any]]
 
 
 def test_the_database_files_hold_no_card_token_or_credential(
-    client: httpx.Client, merchant: Merchant, services: Services, plain_profile: str
+    client: httpx.Client, merchant: Merchant, database: Database, plain_profile: str
 ) -> None:
     secrets = issue_credentials(client, merchant, plain_profile)
-    everything = stored_bytes(services)
+    everything = stored_bytes(database)
     # These are the files the vault writes to: the new tokens' ids are there.
     for token_id in secrets.token_ids:
         assert token_id.encode() in everything
@@ -224,7 +224,7 @@ def test_the_database_files_hold_no_card_token_or_credential(
     # Security codes are 3 or 4 digits, too short to look for in raw bytes
     # (ids and timestamps are full of such runs); no stored value is one.
     codes = secrets.security_codes
-    for table, name, value in database_rows(services):
+    for table, name, value in database_rows(database):
         if name in SHORT_DIGIT_FIELDS:
             continue
         assert name not in ("cryptogram", "securityCode", "security_code"), (table, name)

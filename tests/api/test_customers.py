@@ -9,7 +9,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from opentms.bootstrap import Services
+from opentms.bootstrap import Database
 from tests.api.envelopes import assert_error
 from tests.api.factories import (
     CUSTOMERS,
@@ -270,7 +270,7 @@ def test_create_rejects_invalid_fields(
 
 
 def test_delete_removes_the_customer_its_tokens_and_its_unshared_cards(
-    any_client: httpx.Client, services: Services
+    any_client: httpx.Client, database: Database
 ) -> None:
     customer_id = make_customer(any_client)["id"]
     own_pan, shared_pan = make_pan(), make_pan("555555")
@@ -292,7 +292,7 @@ def test_delete_removes_the_customer_its_tokens_and_its_unshared_cards(
         assert_gone(any_client.get(f"{customer_pis(customer_id)}/{pi['id']}"))
     assert_gone(any_client.get(f"{customer_addresses(customer_id)}/{address['id']}"))
     # No route reaches an address without its customer: look at its row.
-    with services.engine.connect() as connection:
+    with database.engine.connect() as connection:
         row = connection.execute(
             text("SELECT deleted_at, attributes_sealed FROM shipping_addresses WHERE id = :id"),
             {"id": address["id"]},

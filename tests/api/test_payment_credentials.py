@@ -17,7 +17,7 @@ from starlette.applications import Starlette
 
 from opentms.adapters.networks.simulated import MAGIC_FAILURES
 from opentms.adapters.storage.tables import network_tokens, token_transactions
-from opentms.bootstrap import Services
+from opentms.bootstrap import Database, Services
 from tests.api.envelopes import assert_error
 from tests.api.factories import CUSTOMERS, II, JSON, json_of, masked
 from tests.api.tokens_support import (
@@ -644,7 +644,7 @@ def test_the_cryptogram_is_base64_of_20_bytes(client: httpx.Client, merchant: Me
 
 @pytest.mark.parametrize("network", network_params())
 def test_an_exhausted_counter_is_not_a_server_error(
-    client: httpx.Client, merchant: Merchant, services: Services, network: Network
+    client: httpx.Client, merchant: Merchant, database: Database, network: Network
 ) -> None:
     """The ATC is two bytes, so a token gives at most 65535 cryptograms or
     codes. Reaching that through the API takes 65535 calls: the counter is
@@ -653,7 +653,7 @@ def test_an_exhausted_counter_is_not_a_server_error(
     credential is recorded for the refused request."""
     ii = create_ii(client, network.new_pan())
     token_id = token_id_of(ii)
-    with services.engine.begin() as connection:
+    with database.engine.begin() as connection:
         connection.execute(
             update(network_tokens).where(network_tokens.c.id == token_id).values(atc=65534)
         )
@@ -662,7 +662,7 @@ def test_an_exhausted_counter_is_not_a_server_error(
     response = client.post(credentials_path(ii["id"]), json={})
     error = assert_error(response, 403, "declined")
     assert "counter is exhausted" in error["message"]
-    with services.engine.connect() as connection:
+    with database.engine.connect() as connection:
         atc = connection.execute(
             select(network_tokens.c.atc).where(network_tokens.c.id == token_id)
         ).scalar_one()

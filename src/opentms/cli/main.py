@@ -6,39 +6,22 @@ import contextlib
 import json
 import logging.config
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
-from opentms.adapters.private_files import make_private_directory, shared_directory_warning
+from opentms.adapters.private_files import shared_directory_warning
 from opentms.cli.listen import ADDRESS_UNAVAILABLE, listen_problem
 from opentms.config import Settings
 from opentms.observability import logging_config
-
-if TYPE_CHECKING:
-    from opentms.crypto.keyring import Keyring
 
 
 def _settings(data_dir: Path | None) -> Settings:
     if data_dir is not None:
         os.environ["OPENTMS_DATA_DIR"] = str(data_dir)
     return Settings()
-
-
-def _master_keys(settings: Settings) -> Callable[[], Keyring]:
-    """The master keys for migrations that re-seal card data (0004), loaded
-    only if one of them has rows to change."""
-
-    def load() -> Keyring:
-        from opentms.adapters.keys.local import load_or_create_master_keys
-        from opentms.crypto.keyring import Keyring
-
-        return Keyring(load_or_create_master_keys(settings.resolved_master_key_file))
-
-    return load
 
 
 data_dir_option = click.option(
@@ -86,8 +69,7 @@ def serve(host: str, port: int, workers: int, data_dir: Path | None) -> None:
     import uvicorn
 
     from opentms.adapters.http.server import GuardedHttpToolsProtocol
-    from opentms.adapters.storage import migrate
-    from opentms.adapters.storage.database import make_engine
+    from opentms.bootstrap import open_database
 
     problem = listen_problem(host, port)
     if problem is not None:
@@ -95,18 +77,18 @@ def serve(host: str, port: int, workers: int, data_dir: Path | None) -> None:
         raise SystemExit(ADDRESS_UNAVAILABLE)
     settings = _settings(data_dir)
     logging.config.dictConfig(logging_config(settings.log_level, settings.log_format))
-    if settings.database_url is None:
-        make_private_directory(settings.data_dir)
+    database = open_database(settings, upgrade=False)
     warning = shared_directory_warning(settings.data_dir)
     if warning:
         logging.getLogger("opentms").warning(warning)
-    engine = make_engine(settings.resolved_database_url)
-    migrate.upgrade(engine, keyring=_master_keys(settings))
-    engine.dispose()
+    try:
+        database.upgrade()
+    finally:
+        database.close()
     click.echo(f"opentms serving on http://{host}:{port} (data: {_where(settings)})", err=True)
     _raise_open_file_limit()
     uvicorn.run(
-        "opentms.adapters.http.asgi:app",
+        "opentms.asgi:app",
         factory=True,
         host=host,
         port=port,
@@ -150,26 +132,26 @@ def db() -> None:
 @data_dir_option
 def db_upgrade(data_dir: Path | None) -> None:
     """Apply every pending migration."""
-    from opentms.adapters.storage import migrate
-    from opentms.adapters.storage.database import make_engine
+    from opentms.bootstrap import open_database
 
-    settings = _settings(data_dir)
-    if settings.database_url is None:
-        make_private_directory(settings.data_dir)
-    engine = make_engine(settings.resolved_database_url)
-    migrate.upgrade(engine, keyring=_master_keys(settings))
-    click.echo(f"schema at {migrate.current_revision(engine)}")
+    database = open_database(_settings(data_dir))
+    try:
+        click.echo(f"schema at {database.revision()}")
+    finally:
+        database.close()
 
 
 @db.command("current")
 @data_dir_option
 def db_current(data_dir: Path | None) -> None:
     """Print the schema revision of the database."""
-    from opentms.adapters.storage import migrate
-    from opentms.adapters.storage.database import make_engine
+    from opentms.bootstrap import open_database
 
-    engine = make_engine(_settings(data_dir).resolved_database_url)
-    click.echo(migrate.current_revision(engine) or "empty")
+    database = open_database(_settings(data_dir), upgrade=False)
+    try:
+        click.echo(database.revision() or "empty")
+    finally:
+        database.close()
 
 
 @main.group()
@@ -222,7 +204,6 @@ def merchants_create(
 ) -> None:
     """Register MERCHANT_ID and write its credentials bundle (MERCHANT_ID.json,
     MERCHANT_ID.p12 and its payment-credentials key files) to --out."""
-    from opentms.adapters.storage.merchants import AlreadyExists
     from opentms.bootstrap import build_services
     from opentms.cli.bundle import sdk_configuration, write_bundle
     from opentms.services.merchants import InvalidRegistration
@@ -239,12 +220,8 @@ def merchants_create(
             jwt_certificate_pem=_read(jwt_cert),
             credentials_public_key_pem=_read(credentials_public_key),
         )
-    except InvalidRegistration as exc:
+    except InvalidRegistration as exc:  # AlreadyRegistered included
         raise click.UsageError(str(exc)) from None
-    except AlreadyExists:
-        raise click.UsageError(
-            f"Merchant {merchant_id!r} (or one of the given key ids) is already registered."
-        ) from None
     finally:
         services.close()
     path = write_bundle(registration, out)

@@ -21,6 +21,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
+# The types the services hold without importing ``cryptography`` themselves.
+Certificate = x509.Certificate
+PrivateKey = rsa.RSAPrivateKey
+
 MLE_CERTIFICATE_CN = "CyberSource_SJC_US"
 CA_CERTIFICATE_CN = "opentms CertAuth"
 RSA_BITS = 2048
@@ -197,3 +201,58 @@ def build_merchant_p12(
         encryption,
     )
     return MerchantP12(p12, password, kid, certificate_pem(certificate))
+
+
+@dataclass(frozen=True)
+class CredentialsKey:
+    """The RSA key a merchant's payment credentials are encrypted to: its RFC
+    7638 thumbprint (the ``kid``), its PEM public key and, when the server made
+    the pair, its PEM private key (shown to the operator once)."""
+
+    kid: str
+    public_key_pem: bytes
+    private_key_pem: bytes | None
+
+
+def new_credentials_key() -> CredentialsKey:
+    """A new RSA key pair for payment credentials."""
+    key = generate_rsa_key()
+    public_key = key.public_key()
+    return CredentialsKey(
+        rsa_thumbprint(public_key), public_key_pem(public_key), private_key_pem(key)
+    )
+
+
+def credentials_key_from_pem(pem: bytes) -> CredentialsKey:
+    """The merchant's own public key (PEM key or certificate); raises
+    :class:`InvalidKeyMaterial` unless it is RSA of at least 2048 bits."""
+    public_key = load_public_key_pem(pem)
+    return CredentialsKey(rsa_thumbprint(public_key), public_key_pem(public_key), None)
+
+
+@dataclass(frozen=True)
+class CertificateSubject:
+    """The subject attributes the SDKs read: CN (the merchant id) and
+    ``serialNumber`` (the JWT ``kid``)."""
+
+    common_name: str | None
+    serial_number: str | None
+
+
+def certificate_subject(pem: bytes) -> CertificateSubject:
+    """The subject of a PEM certificate; raises :class:`InvalidKeyMaterial`."""
+    certificate = load_certificate_pem(pem)
+    return CertificateSubject(subject_common_name(certificate), subject_serial_number(certificate))
+
+
+def new_request_mle_keys() -> tuple[bytes, bytes]:
+    """A new request-MLE key pair: ``(PEM private key, PEM certificate)``, the
+    certificate self-signed with CN ``CyberSource_SJC_US``."""
+    key = generate_rsa_key()
+    certificate = issue_certificate(key, MLE_CERTIFICATE_CN, new_serial_number())
+    return private_key_pem(key), certificate_pem(certificate)
+
+
+def load_key_pair(private_pem: bytes, certificate_pem: bytes) -> tuple[PrivateKey, Certificate]:
+    """A PEM private key and its PEM certificate, loaded."""
+    return load_private_key_pem(private_pem), load_certificate_pem(certificate_pem)

@@ -31,6 +31,14 @@ class Clock(Protocol):
     def now(self) -> datetime: ...
 
 
+class ReadinessProbe(Protocol):
+    """Whether the service can answer requests (``GET /readyz``)."""
+
+    def unready_reason(self) -> str | None:
+        """None when the database answers at the schema the code expects;
+        otherwise why not, in a sentence for the operator."""
+
+
 class InstrumentIdentifierRepository(Protocol):
     def add(self, ii: InstrumentIdentifier) -> bool:
         """Insert; False (and no write) when the card is already stored."""

@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, TypeVar
 
-from cryptography import x509
-
 from opentms.crypto import certificates
 from opentms.crypto.keyring import Keyring
 from opentms.domain.errors import Forbidden, ProfileNotFound
@@ -41,6 +39,11 @@ class InvalidRegistration(ValueError):
     """The merchant id or the key material given to ``register`` is unusable."""
 
 
+class AlreadyRegistered(InvalidRegistration):
+    """A merchant, profile or key with one of the given ids is already
+    registered: the :class:`MerchantStore` raises it, the CLI shows it."""
+
+
 class MerchantStore(Protocol):
     def add_merchant(
         self,
@@ -48,9 +51,11 @@ class MerchantStore(Protocol):
         profile: ProfileRecord,
         keys: list[KeyRecord],
         now: datetime,
-    ) -> None: ...
+    ) -> None:
+        """Add all or nothing; :class:`AlreadyRegistered` when an id is taken."""
 
-    def add_profile(self, profile: ProfileRecord, now: datetime) -> None: ...
+    def add_profile(self, profile: ProfileRecord, now: datetime) -> None:
+        """:class:`AlreadyRegistered` when the id is taken."""
 
     def find_merchant(self, merchant_id: str) -> MerchantRecord | None: ...
 
@@ -143,18 +148,13 @@ class MerchantService:
         else:
             jwt_kid = _jwt_kid_of(merchant_id, jwt_certificate_pem)
 
-        credentials_private_pem = None
         if credentials_public_key_pem is None:
-            private_key = certificates.generate_rsa_key()
-            credentials_private_pem = certificates.private_key_pem(private_key)
-            public_key = private_key.public_key()
+            credentials = certificates.new_credentials_key()
         else:
             try:
-                public_key = certificates.load_public_key_pem(credentials_public_key_pem)
+                credentials = certificates.credentials_key_from_pem(credentials_public_key_pem)
             except certificates.InvalidKeyMaterial as exc:
                 raise InvalidRegistration(f"credentials public key: {exc}") from None
-        credentials_public_pem = certificates.public_key_pem(public_key)
-        credentials_kid = certificates.rsa_thumbprint(public_key)
 
         profile_id = str(uuid.uuid4()).upper()
         keys = [
@@ -167,9 +167,9 @@ class MerchantService:
             KeyRecord(KeyKind.JWT_CERTIFICATE, jwt_kid, merchant_id, jwt_certificate_pem),
             KeyRecord(
                 KeyKind.PAYMENT_CREDENTIALS,
-                credentials_kid,
+                credentials.kid,
                 merchant_id,
-                credentials_public_pem,
+                credentials.public_key_pem,
             ),
         ]
         self._store.add_merchant(
@@ -187,9 +187,9 @@ class MerchantService:
             jwt_certificate_pem=jwt_certificate_pem,
             p12=p12,
             p12_password=p12_password,
-            credentials_kid=credentials_kid,
-            credentials_public_key_pem=credentials_public_pem,
-            credentials_private_key_pem=credentials_private_pem,
+            credentials_kid=credentials.kid,
+            credentials_public_key_pem=credentials.public_key_pem,
+            credentials_private_key_pem=credentials.private_key_pem,
         )
 
     def add_profile(
@@ -216,7 +216,7 @@ class MerchantService:
             raise InvalidRegistration(f"No merchant {merchant_id!r} is registered.")
         return self._store.profile_summaries(merchant_id)
 
-    def request_mle_certificate(self) -> x509.Certificate:
+    def request_mle_certificate(self) -> certificates.Certificate:
         """The certificate clients encrypt requests to (CN ``CyberSource_SJC_US``)."""
         return self._server_keys.request_mle()[1]
 
@@ -311,16 +311,16 @@ def _decode_secret(shared_secret: str) -> bytes:
 
 def _jwt_kid_of(merchant_id: str, pem: bytes) -> str:
     try:
-        certificate = certificates.load_certificate_pem(pem)
+        subject = certificates.certificate_subject(pem)
     except certificates.InvalidKeyMaterial as exc:
         raise InvalidRegistration(f"JWT certificate: {exc}") from None
-    common_name = certificates.subject_common_name(certificate)
+    common_name = subject.common_name
     if common_name is None or common_name.lower() != merchant_id.lower():
         raise InvalidRegistration(
             "The JWT certificate's subject CN must be the merchant id (the SDKs "
             "look the certificate up by it)."
         )
-    kid = certificates.subject_serial_number(certificate)
+    kid = subject.serial_number
     if not kid:
         raise InvalidRegistration(
             "The JWT certificate needs a subject serialNumber attribute: it is the kid."

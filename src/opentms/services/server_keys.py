@@ -8,9 +8,6 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
 
-from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import rsa
-
 from opentms.crypto import certificates
 from opentms.crypto.keyring import Keyring
 from opentms.domain.merchant import ServerKeyRecord
@@ -60,23 +57,14 @@ class ServerKeys:
         secret, _ = self._get_or_create(name, lambda: (secrets.token_bytes(size), None))
         return secret
 
-    def request_mle(self) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
+    def request_mle(self) -> tuple[certificates.PrivateKey, certificates.Certificate]:
         """The key pair clients encrypt requests to (certificate CN
         ``CyberSource_SJC_US``, the alias the SDKs look for)."""
 
         def make() -> tuple[bytes, str | None]:
-            key = certificates.generate_rsa_key()
-            certificate = certificates.issue_certificate(
-                key, certificates.MLE_CERTIFICATE_CN, certificates.new_serial_number()
-            )
-            return (
-                certificates.private_key_pem(key),
-                certificates.certificate_pem(certificate).decode(),
-            )
+            private_pem, certificate_pem = certificates.new_request_mle_keys()
+            return private_pem, certificate_pem.decode()
 
         pem, certificate_pem = self._get_or_create(REQUEST_MLE_KEY, make)
         assert certificate_pem is not None  # noqa: S101 - created with a certificate
-        return (
-            certificates.load_private_key_pem(pem),
-            certificates.load_certificate_pem(certificate_pem.encode()),
-        )
+        return certificates.load_key_pair(pem, certificate_pem.encode())

@@ -148,3 +148,43 @@ def test_load_public_key_pem_refuses_small_and_non_rsa_keys() -> None:
         certificates.load_public_key_pem(ec_pem)
     with pytest.raises(certificates.InvalidKeyMaterial):
         certificates.load_public_key_pem(b"-----BEGIN PUBLIC KEY-----\nnope\n")
+
+
+def test_a_new_credentials_key_is_a_pair_named_by_its_thumbprint() -> None:
+    made = certificates.new_credentials_key()
+    assert made.private_key_pem is not None
+    private = certificates.load_private_key_pem(made.private_key_pem)
+    assert certificates.public_key_pem(private.public_key()) == made.public_key_pem
+    assert made.kid == rsa_thumbprint(private.public_key())
+
+
+def test_a_merchants_credentials_key_is_its_public_key_or_certificate() -> None:
+    key = rsa_key()
+    public_pem = certificates.public_key_pem(key.public_key())
+    from_key = certificates.credentials_key_from_pem(public_pem)
+    from_certificate = certificates.credentials_key_from_pem(certificate_pem(key, "m"))
+    assert from_key == from_certificate
+    assert from_key.public_key_pem == public_pem
+    assert from_key.kid == rsa_thumbprint(key.public_key())
+    assert from_key.private_key_pem is None
+    with pytest.raises(certificates.InvalidKeyMaterial):
+        certificates.credentials_key_from_pem(b"not a key")
+
+
+def test_certificate_subject_reads_the_cn_and_the_serial_number() -> None:
+    subject = certificates.certificate_subject(certificate_pem(rsa_key(), MERCHANT_ID, "123"))
+    assert subject == certificates.CertificateSubject(MERCHANT_ID, "123")
+    bare = certificates.certificate_subject(certificate_pem(rsa_key(), MERCHANT_ID))
+    assert bare.serial_number is None
+    with pytest.raises(certificates.InvalidKeyMaterial):
+        certificates.certificate_subject(b"-----BEGIN CERTIFICATE-----\nnope\n")
+
+
+def test_a_new_request_mle_key_pair_loads_and_matches() -> None:
+    private_pem, certificate = certificates.new_request_mle_keys()
+    key, loaded = certificates.load_key_pair(private_pem, certificate)
+    assert certificates.subject_common_name(loaded) == certificates.MLE_CERTIFICATE_CN
+    assert certificates.subject_serial_number(loaded)
+    public = loaded.public_key()
+    assert isinstance(public, rsa.RSAPublicKey)
+    assert certificates.public_key_pem(key.public_key()) == certificates.public_key_pem(public)

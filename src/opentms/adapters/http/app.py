@@ -10,7 +10,6 @@ import uuid
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -33,10 +32,9 @@ from opentms.adapters.http.routes import (
     tokenize,
     tokens,
 )
-from opentms.adapters.storage import migrate
-from opentms.bootstrap import Services
 from opentms.domain.errors import VaultError
 from opentms.observability import redact
+from opentms.services.container import Services
 
 log = logging.getLogger("opentms.http")
 
@@ -159,18 +157,9 @@ def create_app(services: Services) -> Starlette:
         return Response(b'{"status":"ok"}', headers={"content-type": "application/json"})
 
     async def readyz(_: Request) -> Response:
-        try:
-            with services.engine.connect() as connection:
-                connection.execute(text("SELECT 1"))
-            current = migrate.current_revision(services.engine)
-            head = migrate.head_revision(services.engine)
-        except Exception:
-            log.exception("readiness check failed")
-            return errors.error_response(503, "notAvailable", "The database is not reachable.")
-        if current != head:
-            return errors.error_response(
-                503, "notAvailable", f"The schema is at {current}, not {head}."
-            )
+        reason = services.readiness.unready_reason()
+        if reason is not None:
+            return errors.error_response(503, "notAvailable", reason)
         return Response(b'{"status":"ready"}', headers={"content-type": "application/json"})
 
     routes = [Route(op.path, op.endpoint, methods=[op.method]) for op in operations]

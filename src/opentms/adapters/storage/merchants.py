@@ -23,10 +23,7 @@ from opentms.domain.merchant import (
     ServerKeyRecord,
     WrappedKeys,
 )
-
-
-class AlreadyExists(Exception):
-    """A merchant, profile or key with this id is already registered."""
+from opentms.services.merchants import AlreadyRegistered
 
 
 class SQLMerchantStore:
@@ -74,7 +71,9 @@ class SQLMerchantStore:
                         )
                     )
         except IntegrityError as exc:
-            raise AlreadyExists() from exc
+            raise AlreadyRegistered(
+                f"Merchant {record.id!r} (or one of the given key ids) is already registered."
+            ) from exc
 
     def add_profile(self, profile: ProfileRecord, now: datetime) -> None:
         try:
@@ -89,7 +88,7 @@ class SQLMerchantStore:
                     )
                 )
         except IntegrityError as exc:
-            raise AlreadyExists() from exc
+            raise AlreadyRegistered(f"Profile {profile.id!r} is already registered.") from exc
 
     def find_merchant(self, merchant_id: str) -> MerchantRecord | None:
         with self._engine.connect() as conn:

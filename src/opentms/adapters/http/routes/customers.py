@@ -15,7 +15,7 @@ from opentms.adapters.http.schemas.customers import (
     ShippingAddressCreate,
     ShippingAddressUpdate,
 )
-from opentms.bootstrap import Services
+from opentms.services.container import Services
 
 CUSTOMERS = "/tms/v2/customers"
 ADDRESSES = "/tms/v2/customers/{customerId}/shipping-addresses"

@@ -13,7 +13,7 @@ from opentms.adapters.http.schemas.instrument_identifiers import (
     InstrumentIdentifierCreate,
     InstrumentIdentifierUpdate,
 )
-from opentms.bootstrap import Services
+from opentms.services.container import Services
 
 BASE = "/tms/v1/instrumentidentifiers"
 

@@ -14,7 +14,7 @@ from opentms.adapters.http.schemas.payment_instruments import (
     PaymentInstrumentCreate,
     PaymentInstrumentUpdate,
 )
-from opentms.bootstrap import Services
+from opentms.services.container import Services
 from opentms.services.payment_instruments import InstrumentIdentifierRef
 
 STANDALONE = "/tms/v1/paymentinstruments"

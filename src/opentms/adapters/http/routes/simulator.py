@@ -8,10 +8,10 @@ from starlette.responses import Response
 from opentms.adapters.http.openapi import Operation
 from opentms.adapters.http.pipeline import Call, Pipeline, json_response
 from opentms.adapters.http.schemas.tokens import AuthorizationCreate
-from opentms.bootstrap import Services
 from opentms.crypto.cryptograms import TransactionType
 from opentms.domain.errors import FieldError, InvalidFields
 from opentms.services.authorizations import Authorization
+from opentms.services.container import Services
 from opentms.services.payment_credentials import transaction_data
 
 PATH = "/opentms/v1/simulations/authorizations"

@@ -1,4 +1,5 @@
-"""The app factory servers import: ``uvicorn --factory opentms.adapters.http.asgi:app``."""
+"""The app factory servers import, beside the composition root that it calls:
+``uvicorn --factory opentms.asgi:app``."""
 
 from __future__ import annotations
 
