@@ -31,8 +31,8 @@ from opentms.adapters.http.schemas.payment_instruments import (
 )
 from opentms.adapters.http.schemas.payment_instruments import PaymentInstrumentCreate
 from opentms.adapters.http.schemas.tokens import TokenInformation, TokenizeCreate
-from opentms.bootstrap import Services
 from opentms.domain.errors import FieldError, InvalidFields, MissingFields, VaultError
+from opentms.services.container import Services
 from opentms.services.tokenize import (
     NewCustomer,
     NewInstrumentIdentifier,

@@ -17,12 +17,12 @@ from opentms.adapters.http.schemas.tokens import (
     TokenizedCardCreate,
     TokenizedCardDelete,
 )
-from opentms.bootstrap import Services
 from opentms.crypto import jwe
 from opentms.crypto.cryptograms import TransactionType
 from opentms.domain.card import PAN
 from opentms.domain.errors import FieldError, MissingFields
 from opentms.domain.network_token import TokenState
+from opentms.services.container import Services
 from opentms.services.instrument_identifiers import CardExpiry
 from opentms.services.payment_credentials import (
     PASSKEY_PROVIDER,
