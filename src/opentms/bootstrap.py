@@ -6,6 +6,7 @@ command of the CLI); :func:`build_services` wires the services over it into the
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from functools import cached_property, partial
 from typing import cast
 
@@ -26,7 +27,7 @@ from opentms.domain.network_token import TokenNetwork
 from opentms.domain.ports import Clock, TokenProvider
 from opentms.services.authentication import Authenticator
 from opentms.services.authorizations import AuthorizationSimulator
-from opentms.services.container import Services
+from opentms.services.container import Ports, Services
 from opentms.services.customers import CustomerService, ShippingAddressService
 from opentms.services.instrument_identifiers import InstrumentIdentifierService, InstrumentStore
 from opentms.services.merchants import MerchantService
@@ -37,8 +38,17 @@ from opentms.services.provisioning import Provisioner
 from opentms.services.server_keys import ServerKeys
 from opentms.services.tenancy import SystemClock, UnitOfWorkFactory
 
-# Services is the container's own name, re-exported for the callers of build_services.
-__all__ = ["Database", "Services", "build_services", "open_database"]
+# Services and Ports are the container's own names, re-exported for the callers of build_services.
+__all__ = [
+    "Database",
+    "Ports",
+    "Services",
+    "TokenProviders",
+    "build_services",
+    "open_database",
+    "simulated_networks",
+    "sql_ports",
+]
 
 
 class Database:
@@ -82,24 +92,14 @@ def open_database(settings: Settings, upgrade: bool = True) -> Database:
     return database
 
 
-def build_services(
-    settings: Settings,
-    clock: Clock | None = None,
-    upgrade: bool = True,
-    database: Database | None = None,
-) -> Services:
-    """Wire opentms for ``settings``, over ``database`` or one it opens (and
-    migrates, unless told not to); closing the services closes the database."""
-    clock = clock or SystemClock()
-    if database is None:
-        database = open_database(settings, upgrade)
-    engine, keyring = database.engine, database.keyring
-    store = SQLMerchantStore(engine)
-    server_keys = ServerKeys(store, keyring, clock)
-    merchants = MerchantService(store, keyring, server_keys, clock)
-    secrets = NetworkSecrets(keyring, server_keys.secret("network_index", 32))
-    uow = cast(UnitOfWorkFactory, partial(SQLUnitOfWork, engine, secrets))
-    providers: dict[TokenNetwork, TokenProvider] = {
+# The networks' token services, given the server's keys (the simulators
+# derive their keys from server secrets): what build_services provisions with.
+TokenProviders = Callable[[ServerKeys], Mapping[TokenNetwork, TokenProvider]]
+
+
+def simulated_networks(server_keys: ServerKeys) -> dict[TokenNetwork, TokenProvider]:
+    """A simulated token service for every network, keyed by server secrets."""
+    return {
         network: SimulatedTokenProvider(
             network,
             server_keys.secret(f"network:{network.value}:issuer-master-key", 16),
@@ -107,13 +107,55 @@ def build_services(
         )
         for network in TokenNetwork
     }
-    provisioner = Provisioner(providers, clock)
+
+
+def sql_ports(database: Database, clock: Clock) -> Ports:
+    """The SQL implementations of the services' ports, over ``database``;
+    closing them closes the database."""
+    engine, keyring = database.engine, database.keyring
+    store = SQLMerchantStore(engine)
+    index_key = ServerKeys(store, keyring, clock).secret("network_index", 32)
+    secrets = NetworkSecrets(keyring, index_key)
+    return Ports(
+        keyring=keyring,
+        merchant_store=store,
+        server_key_store=store,
+        unit_of_work=cast(UnitOfWorkFactory, partial(SQLUnitOfWork, engine, secrets)),
+        network_unit_of_work=partial(SQLNetworkUnitOfWork, engine, secrets),
+        replay_guard=SQLReplayGuard(engine),
+        readiness=SQLReadiness(engine),
+        close=database.close,
+    )
+
+
+def build_services(
+    settings: Settings,
+    clock: Clock | None = None,
+    upgrade: bool = True,
+    database: Database | None = None,
+    *,
+    ports: Ports | None = None,
+    token_providers: TokenProviders = simulated_networks,
+) -> Services:
+    """Wire opentms for ``settings`` over ``ports``: by default the SQL ones,
+    over ``database`` or one it opens (and migrates, unless told not to).
+    Closing the services closes the ports.
+
+    A test builds the services over in-memory fakes by passing ``ports``
+    (and a fixed ``clock``, other ``token_providers``); nothing is opened then."""
+    clock = clock or SystemClock()
+    if ports is None:
+        ports = sql_ports(database or open_database(settings, upgrade), clock)
+    uow = ports.unit_of_work
+    server_keys = ServerKeys(ports.server_key_store, ports.keyring, clock)
+    merchants = MerchantService(ports.merchant_store, ports.keyring, server_keys, clock)
+    provisioner = Provisioner(token_providers(server_keys), clock)
     store_ = InstrumentStore(provisioner, clock)
     return Services(
         settings=settings,
         merchants=merchants,
         authenticator=Authenticator(
-            merchants, clock, settings.clock_skew_seconds, SQLReplayGuard(engine)
+            merchants, clock, settings.clock_skew_seconds, ports.replay_guard
         ),
         instrument_identifiers=InstrumentIdentifierService(uow, store_, provisioner, clock),
         payment_instruments=PaymentInstrumentService(uow, store_, clock),
@@ -121,10 +163,8 @@ def build_services(
         shipping_addresses=ShippingAddressService(uow, clock),
         network_tokens=NetworkTokenService(uow, store_, provisioner, clock),
         payment_credentials=PaymentCredentialService(uow, provisioner, clock),
-        authorizations=AuthorizationSimulator(
-            partial(SQLNetworkUnitOfWork, engine, secrets), clock
-        ),
+        authorizations=AuthorizationSimulator(ports.network_unit_of_work, clock),
         server_keys=server_keys,
-        readiness=SQLReadiness(engine),
-        on_close=database.close,
+        readiness=ports.readiness,
+        on_close=ports.close,
     )

@@ -1,6 +1,9 @@
 """The services the adapters drive, in one object: what the HTTP app and the
 CLI are given. :mod:`opentms.bootstrap` builds it; adapters import it from
-here, never from the composition root."""
+here, never from the composition root.
+
+:class:`Ports` is what the services are built over: the implementations of
+their ports. Bootstrap makes the SQL ones; a test may pass in-memory fakes."""
 
 from __future__ import annotations
 
@@ -8,16 +11,35 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from opentms.config import Settings
-from opentms.domain.ports import ReadinessProbe
-from opentms.services.authentication import Authenticator
+from opentms.crypto.keyring import Keyring
+from opentms.domain.ports import NetworkUnitOfWork, ReadinessProbe
+from opentms.services.authentication import Authenticator, ReplayGuard
 from opentms.services.authorizations import AuthorizationSimulator
 from opentms.services.customers import CustomerService, ShippingAddressService
 from opentms.services.instrument_identifiers import InstrumentIdentifierService
-from opentms.services.merchants import MerchantService
+from opentms.services.merchants import MerchantService, MerchantStore
 from opentms.services.network_tokens import NetworkTokenService
 from opentms.services.payment_credentials import PaymentCredentialService
 from opentms.services.payment_instruments import PaymentInstrumentService
-from opentms.services.server_keys import ServerKeys
+from opentms.services.server_keys import ServerKeys, ServerKeyStore
+from opentms.services.tenancy import UnitOfWorkFactory
+
+
+@dataclass(frozen=True)
+class Ports:
+    """What the services run over, one implementation of each port: the
+    master keys, the stores of merchants and of the server's own keys, the
+    units of work of the vault and of the card network, the replay guard and
+    the readiness probe. ``close`` releases what they hold."""
+
+    keyring: Keyring
+    merchant_store: MerchantStore
+    server_key_store: ServerKeyStore
+    unit_of_work: UnitOfWorkFactory
+    network_unit_of_work: Callable[[], NetworkUnitOfWork]
+    replay_guard: ReplayGuard
+    readiness: ReadinessProbe
+    close: Callable[[], None]
 
 
 @dataclass(frozen=True)
