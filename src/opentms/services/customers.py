@@ -22,7 +22,7 @@ from opentms.domain.resources import (
     merge_attributes,
 )
 from opentms.services.payment_instruments import PaymentInstrumentView, pi_view
-from opentms.services.tenancy import Tenant, UnitOfWorkFactory
+from opentms.services.tenancy import Tenant, UnitOfWorkFactory, VaultService
 
 
 @dataclass(frozen=True)
@@ -32,9 +32,9 @@ class CustomerView:
     default_shipping_address: ShippingAddress | None
 
 
-class CustomerService:
+class CustomerService(VaultService):
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
-        self._uow = uow
+        super().__init__(uow)
         self._clock = clock
 
     def create(self, tenant: Tenant, attributes: Mapping[str, Any]) -> CustomerView:
@@ -44,13 +44,13 @@ class CustomerService:
             attributes=dict(attributes),
             created_at=self._clock.now(),
         )
-        with self._uow(tenant.keys, False) as uow:
+        with self._writing(tenant) as uow:
             uow.customers.add(customer)
             uow.commit()
         return CustomerView(customer, None, None)
 
     def retrieve(self, tenant: Tenant, customer_id: str) -> CustomerView:
-        with self._uow(tenant.keys, True) as uow:
+        with self._reading(tenant) as uow:
             return self._view(uow, uow.customers.get(customer_id))
 
     def update(
@@ -62,7 +62,7 @@ class CustomerService:
         default_payment_instrument_id: str | None = None,
         default_shipping_address_id: str | None = None,
     ) -> CustomerView:
-        with self._uow(tenant.keys, False) as uow:
+        with self._writing(tenant) as uow:
             current = uow.customers.get(customer_id)
             check_if_match(if_match, current.version)
             updated = replace(
@@ -95,7 +95,7 @@ class CustomerService:
         """Remove the customer, its payment instruments and shipping addresses,
         and the instrument identifiers no other payment instrument uses."""
         now = self._clock.now()
-        with self._uow(tenant.keys, False) as uow:
+        with self._writing(tenant) as uow:
             uow.customers.get(customer_id)
             linked = uow.payment_instruments.ids_for_customer(customer_id)
             for pi_id, _ in linked:
@@ -129,9 +129,9 @@ def _require_child(field: str, customer_id: str, owner: Any) -> None:
         raise invalid_field(field, f"{field} must name one of this customer's own tokens.")
 
 
-class ShippingAddressService:
+class ShippingAddressService(VaultService):
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
-        self._uow = uow
+        super().__init__(uow)
         self._clock = clock
 
     def create(
@@ -141,7 +141,7 @@ class ShippingAddressService:
         attributes: Mapping[str, Any],
         make_default: bool = False,
     ) -> ShippingAddress:
-        with self._uow(tenant.keys, False) as uow:
+        with self._writing(tenant) as uow:
             customer = uow.customers.get(customer_id)
             address = ShippingAddress(
                 id=ids.new_token_id(),
@@ -161,7 +161,7 @@ class ShippingAddressService:
         return address
 
     def retrieve(self, tenant: Tenant, customer_id: str, address_id: str) -> ShippingAddress:
-        with self._uow(tenant.keys, True) as uow:
+        with self._reading(tenant) as uow:
             return self._get(uow, customer_id, address_id)
 
     def update(
@@ -173,7 +173,7 @@ class ShippingAddressService:
         if_match: str | None,
         make_default: bool = False,
     ) -> ShippingAddress:
-        with self._uow(tenant.keys, False) as uow:
+        with self._writing(tenant) as uow:
             current = self._get(uow, customer_id, address_id)
             check_if_match(if_match, current.version)
             updated = replace(
@@ -193,7 +193,7 @@ class ShippingAddressService:
         return updated
 
     def delete(self, tenant: Tenant, customer_id: str, address_id: str) -> None:
-        with self._uow(tenant.keys, False) as uow:
+        with self._writing(tenant) as uow:
             address = self._get(uow, customer_id, address_id)
             if address.is_default:
                 if uow.shipping_addresses.count_for_customer(customer_id) > 1:
@@ -209,7 +209,7 @@ class ShippingAddressService:
             uow.commit()
 
     def list_for_customer(self, tenant: Tenant, customer_id: str, offset: int, limit: int) -> Page:
-        with self._uow(tenant.keys, True) as uow:
+        with self._reading(tenant) as uow:
             customer = uow.customers.get(customer_id)
             return uow.shipping_addresses.list_for_customer(
                 customer_id, customer.default_shipping_address_id, offset, limit

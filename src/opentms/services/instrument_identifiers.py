@@ -23,7 +23,7 @@ from opentms.domain.resources import (
     merge_attributes,
 )
 from opentms.services.provisioning import Provisioner
-from opentms.services.tenancy import Tenant, UnitOfWorkFactory
+from opentms.services.tenancy import Tenant, UnitOfWorkFactory, VaultService
 
 # The only parts of an instrument identifier a PATCH may change.
 PATCHABLE = frozenset({"processingInformation", "tokenProvisioningInformation"})
@@ -108,7 +108,7 @@ class InstrumentStore:
         return ii, True, token
 
 
-class InstrumentIdentifierService:
+class InstrumentIdentifierService(VaultService):
     def __init__(
         self,
         uow: UnitOfWorkFactory,
@@ -116,7 +116,7 @@ class InstrumentIdentifierService:
         provisioner: Provisioner,
         clock: Clock,
     ) -> None:
-        self._uow = uow
+        super().__init__(uow)
         self._store = store
         self._provisioner = provisioner
         self._clock = clock
@@ -129,7 +129,7 @@ class InstrumentIdentifierService:
         expiry: CardExpiry,
     ) -> tuple[InstrumentIdentifierView, bool]:
         """Store a card; ``created`` is False when the merchant already stored it."""
-        with self._uow(tenant.keys, False) as uow:
+        with self._writing(tenant) as uow:
             ii, created, token = self._store.store_with_token(
                 uow, tenant, instrument, attributes, expiry
             )
@@ -139,7 +139,7 @@ class InstrumentIdentifierService:
         return view, created
 
     def retrieve(self, tenant: Tenant, ii_id: str) -> InstrumentIdentifierView:
-        with self._uow(tenant.keys, True) as uow:
+        with self._reading(tenant) as uow:
             return ii_view(uow, uow.instrument_identifiers.get(ii_id))
 
     def update(
@@ -157,7 +157,7 @@ class InstrumentIdentifierService:
                 (FieldError("card.number"),),
             )
         changes = {key: value for key, value in patch.items() if key in PATCHABLE}
-        with self._uow(tenant.keys, False) as uow:
+        with self._writing(tenant) as uow:
             current = uow.instrument_identifiers.get(ii_id)
             check_if_match(if_match, current.version)
             updated = current.with_attributes(merge_attributes(current.attributes, changes))
@@ -167,7 +167,7 @@ class InstrumentIdentifierService:
         return view
 
     def delete(self, tenant: Tenant, ii_id: str) -> None:
-        with self._uow(tenant.keys, False) as uow:
+        with self._writing(tenant) as uow:
             uow.instrument_identifiers.get(ii_id)
             if uow.payment_instruments.count_for_instrument_identifier(ii_id):
                 raise InstrumentIdentifierInUse(ii_id)
@@ -179,7 +179,7 @@ class InstrumentIdentifierService:
     def enroll(self, tenant: Tenant, ii_id: str, expiry: CardExpiry) -> bool:
         """Ask the network for a token; False when the card already has a live
         one (TMS answers 204), True when a provisioning was submitted (202)."""
-        with self._uow(tenant.keys, False) as uow:
+        with self._writing(tenant) as uow:
             ii = uow.instrument_identifiers.get(ii_id)
             if not isinstance(ii.instrument, PAN):
                 raise invalid_field("type", "Only cards can be enrolled for a network token.")

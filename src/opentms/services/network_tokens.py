@@ -27,7 +27,7 @@ from opentms.domain.network_token import (
 from opentms.domain.ports import Clock
 from opentms.services.instrument_identifiers import CardExpiry, InstrumentStore
 from opentms.services.provisioning import Provisioner
-from opentms.services.tenancy import Tenant, UnitOfWorkFactory
+from opentms.services.tenancy import Tenant, UnitOfWorkFactory, VaultService
 
 ASSET_TYPES = {
     "card-art-combined": "combinedAsset",
@@ -44,7 +44,7 @@ PROVIDER_ALIASES = {
 }
 
 
-class NetworkTokenService:
+class NetworkTokenService(VaultService):
     def __init__(
         self,
         uow: UnitOfWorkFactory,
@@ -52,7 +52,7 @@ class NetworkTokenService:
         provisioner: Provisioner,
         clock: Clock,
     ) -> None:
-        self._uow = uow
+        super().__init__(uow)
         self._store = store
         self._provisioner = provisioner
         self._clock = clock
@@ -66,7 +66,7 @@ class NetworkTokenService:
         create_instrument_identifier: bool,
     ) -> NetworkToken:
         """Provision a token for a card (POST /tms/v2/tokenized-cards)."""
-        with self._uow(tenant.keys, False) as uow:
+        with self._writing(tenant) as uow:
             ii_id = None
             if create_instrument_identifier:
                 plain = replace(
@@ -90,11 +90,11 @@ class NetworkTokenService:
         return token
 
     def retrieve(self, tenant: Tenant, token_id: str) -> NetworkToken:
-        with self._uow(tenant.keys, True) as uow:
+        with self._reading(tenant) as uow:
             return uow.network_tokens.get(token_id)
 
     def delete(self, tenant: Tenant, token_id: str) -> None:
-        with self._uow(tenant.keys, False) as uow:
+        with self._writing(tenant) as uow:
             token = uow.network_tokens.get(token_id)
             if token.state == TokenState.DELETED:
                 raise NotAvailable()
@@ -123,7 +123,7 @@ class NetworkTokenService:
                 "The issuer life-cycle simulation needs the profile-id header.",
                 (FieldError("profile-id", "header"),),
             )
-        with self._uow(tenant.keys, False) as uow:
+        with self._writing(tenant) as uow:
             token = uow.network_tokens.get(token_id)
             updated = token
             if state is not None and state != token.state:
@@ -169,7 +169,7 @@ class NetworkTokenService:
                 "assetType must be one of " + ", ".join(sorted(ASSET_TYPES)) + ".",
                 location="path",
             )
-        with self._uow(tenant.keys, True) as uow:
+        with self._reading(tenant) as uow:
             try:
                 token: NetworkToken | None = uow.network_tokens.get(token_or_ii_id)
             except NotFound:

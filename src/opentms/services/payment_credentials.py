@@ -38,7 +38,7 @@ from opentms.domain.network_token import (
 from opentms.domain.ports import Clock, UnitOfWork
 from opentms.domain.resources import InstrumentIdentifier, PaymentInstrument
 from opentms.services.provisioning import Provisioner
-from opentms.services.tenancy import Tenant, UnitOfWorkFactory
+from opentms.services.tenancy import Tenant, UnitOfWorkFactory, VaultService
 
 PASSKEY_PROVIDER = "VISA_PAYMENT_PASSKEY"
 
@@ -124,9 +124,9 @@ class Resolved:
     found_token: NetworkToken | None = None  # the instrument identifier's newest token
 
 
-class PaymentCredentialService:
+class PaymentCredentialService(VaultService):
     def __init__(self, uow: UnitOfWorkFactory, provisioner: Provisioner, clock: Clock) -> None:
-        self._uow = uow
+        super().__init__(uow)
         self._provisioner = provisioner
         self._clock = clock
 
@@ -144,7 +144,7 @@ class PaymentCredentialService:
         for as little time as possible.
         """
         data = _transaction_data(tenant, request)
-        with self._uow(tenant.keys, True) as uow:
+        with self._reading(tenant) as uow:
             resolved = _resolve(uow, token_id)
         token = resolved.token or resolved.found_token
         if token is None and self._may_provision(tenant, resolved):
@@ -166,7 +166,7 @@ class PaymentCredentialService:
             eci=eci,
             issued_at=self._clock.now(),
         )
-        with self._uow(tenant.keys, False, single_statement=True) as uow:
+        with self._writing(tenant, single_statement=True) as uow:
             atc = uow.network_tokens.issue(issued)
             if atc is None:
                 # Suspended, deleted or spent since it was read: say which.
@@ -205,7 +205,7 @@ class PaymentCredentialService:
         ii = resolved.instrument_identifier
         if ii is None or not isinstance(ii.instrument, PAN):
             return None
-        with self._uow(tenant.keys, False) as uow:
+        with self._writing(tenant) as uow:
             # Looked at again under the write lock: one token per request race.
             token = uow.network_tokens.current_for(ii.id)
             if token is None:

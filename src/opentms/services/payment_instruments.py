@@ -31,7 +31,7 @@ from opentms.services.instrument_identifiers import (
     InstrumentStore,
     ii_view,
 )
-from opentms.services.tenancy import Tenant, UnitOfWorkFactory
+from opentms.services.tenancy import Tenant, UnitOfWorkFactory, VaultService
 
 
 @dataclass(frozen=True)
@@ -60,9 +60,9 @@ def with_instrument_identifiers(uow: UnitOfWork, page: Page) -> Page:
     return replace(page, items=tuple(pi_view(uow, pi) for pi in page.items))
 
 
-class PaymentInstrumentService:
+class PaymentInstrumentService(VaultService):
     def __init__(self, uow: UnitOfWorkFactory, store: InstrumentStore, clock: Clock) -> None:
-        self._uow = uow
+        super().__init__(uow)
         self._store = store
         self._clock = clock
 
@@ -74,7 +74,7 @@ class PaymentInstrumentService:
         customer_id: str | None = None,
         make_default: bool = False,
     ) -> PaymentInstrumentView:
-        with self._uow(tenant.keys, False) as uow:
+        with self._writing(tenant) as uow:
             customer = uow.customers.get(customer_id) if customer_id else None
             ii = self._resolve(uow, tenant, ref)
             pi = PaymentInstrument(
@@ -101,7 +101,7 @@ class PaymentInstrumentService:
     def retrieve(
         self, tenant: Tenant, pi_id: str, customer_id: str | None = None
     ) -> PaymentInstrumentView:
-        with self._uow(tenant.keys, True) as uow:
+        with self._reading(tenant) as uow:
             return pi_view(uow, self._get(uow, pi_id, customer_id))
 
     def update(
@@ -114,7 +114,7 @@ class PaymentInstrumentService:
         customer_id: str | None = None,
         make_default: bool = False,
     ) -> PaymentInstrumentView:
-        with self._uow(tenant.keys, False) as uow:
+        with self._writing(tenant) as uow:
             current = self._get(uow, pi_id, customer_id)
             check_if_match(if_match, current.version)
             ii_id = current.instrument_identifier_id
@@ -139,7 +139,7 @@ class PaymentInstrumentService:
         return view
 
     def delete(self, tenant: Tenant, pi_id: str, customer_id: str | None = None) -> None:
-        with self._uow(tenant.keys, False) as uow:
+        with self._writing(tenant) as uow:
             pi = self._get(uow, pi_id, customer_id)
             if pi.customer_id is not None and pi.is_default:
                 customer = uow.customers.get(pi.customer_id)
@@ -158,13 +158,13 @@ class PaymentInstrumentService:
     def list_for_instrument_identifier(
         self, tenant: Tenant, ii_id: str, offset: int, limit: int
     ) -> Page:
-        with self._uow(tenant.keys, True) as uow:
+        with self._reading(tenant) as uow:
             uow.instrument_identifiers.get(ii_id)
             page = uow.payment_instruments.list_for_instrument_identifier(ii_id, offset, limit)
             return with_instrument_identifiers(uow, page)
 
     def list_for_customer(self, tenant: Tenant, customer_id: str, offset: int, limit: int) -> Page:
-        with self._uow(tenant.keys, True) as uow:
+        with self._reading(tenant) as uow:
             customer = uow.customers.get(customer_id)
             page = uow.payment_instruments.list_for_customer(
                 customer_id, customer.default_payment_instrument_id, offset, limit

@@ -39,6 +39,21 @@ class UnitOfWorkFactory(Protocol):
         ...
 
 
+class VaultService:
+    """Base of the use cases over a merchant's vault: they open a unit of work
+    for a tenant, either to read (never committed) or to write."""
+
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+
+    def _reading(self, tenant: Tenant) -> UnitOfWork:
+        return self._uow(tenant.keys, readonly=True)
+
+    def _writing(self, tenant: Tenant, *, single_statement: bool = False) -> UnitOfWork:
+        """``single_statement``: see :class:`UnitOfWorkFactory`."""
+        return self._uow(tenant.keys, readonly=False, single_statement=single_statement)
+
+
 class SystemClock:
     def now(self) -> datetime:
         return datetime.now(UTC)
