@@ -6,7 +6,7 @@ create and retrieve latency over HTTP, and bytes on disk per II.
 
 For each size: a fresh database and merchant; the vault filled in process
 through the very objects the server's instrument-identifier service uses
-(its unit of work and InstrumentStore: the same fingerprint, sealing and
+(its unit of work and InstrumentIntake: the same fingerprint, sealing and
 network-token provisioning as ``POST /tms/v1/instrumentidentifiers``, with
 the attributes the route stores), 1,000 cards per transaction; then
 ``opentms serve`` (1 worker) and, 3 times each, 2,000 retrievals of random
@@ -58,18 +58,18 @@ def fill(data_dir: Path, url: str | None, merchant_id: str, count: int, sample: 
     """Store ``count`` new cards; answer the ids of ``sample`` of them, at random."""
     services = build_services(Settings(data_dir=data_dir, database_url=url))
     tenant = services.merchants.tenant(merchant_id, None)
-    # The service's own unit of work and store (private: the server has no bulk path).
-    unit_of_work = services.instrument_identifiers._uow
-    store = services.instrument_identifiers._store
+    # The service's own unit of work and intake (private: the server has no bulk path).
+    service = services.instrument_identifiers
+    intake = service._intake
     body = InstrumentIdentifierCreate.model_validate({"card": {"number": pan(0)}})
     attributes = stored(body, STORED_FIELDS)
     wanted = set(random.Random(count).sample(range(count), min(sample, count)))
     ids = []
     started = time.monotonic()
     for first in range(0, count, BATCH):
-        with unit_of_work(tenant.keys, False) as uow:
+        with service._writing(tenant) as uow:
             for n in range(first, min(first + BATCH, count)):
-                ii, created = store.store(uow, tenant, PAN(pan(n)), attributes, CardExpiry())
+                ii, created = intake.store(uow, tenant, PAN(pan(n)), attributes, CardExpiry())
                 if not created:
                     raise RuntimeError(f"card {n} was already stored")
                 if n in wanted:

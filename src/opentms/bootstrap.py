@@ -29,7 +29,7 @@ from opentms.services.authentication import Authenticator
 from opentms.services.authorizations import AuthorizationSimulator
 from opentms.services.container import Ports, Services
 from opentms.services.customers import CustomerService, ShippingAddressService
-from opentms.services.instrument_identifiers import InstrumentIdentifierService, InstrumentStore
+from opentms.services.instrument_identifiers import InstrumentIdentifierService, InstrumentIntake
 from opentms.services.merchants import MerchantService
 from opentms.services.network_tokens import NetworkTokenService
 from opentms.services.payment_credentials import PaymentCredentialService
@@ -113,13 +113,13 @@ def sql_ports(database: Database, clock: Clock) -> Ports:
     """The SQL implementations of the services' ports, over ``database``;
     closing them closes the database."""
     engine, keyring = database.engine, database.keyring
-    store = SQLMerchantStore(engine)
-    index_key = ServerKeys(store, keyring, clock).secret("network_index", 32)
+    merchant_store = SQLMerchantStore(engine)
+    index_key = ServerKeys(merchant_store, keyring, clock).secret("network_index", 32)
     secrets = NetworkSecrets(keyring, index_key)
     return Ports(
         keyring=keyring,
-        merchant_store=store,
-        server_key_store=store,
+        merchant_store=merchant_store,
+        server_key_store=merchant_store,
         unit_of_work=cast(UnitOfWorkFactory, partial(SQLUnitOfWork, engine, secrets)),
         network_unit_of_work=partial(SQLNetworkUnitOfWork, engine, secrets),
         replay_guard=SQLReplayGuard(engine),
@@ -150,18 +150,18 @@ def build_services(
     server_keys = ServerKeys(ports.server_key_store, ports.keyring, clock)
     merchants = MerchantService(ports.merchant_store, ports.keyring, server_keys, clock)
     provisioner = Provisioner(token_providers(server_keys), clock)
-    store_ = InstrumentStore(provisioner, clock)
+    intake = InstrumentIntake(provisioner, clock)
     return Services(
         settings=settings,
         merchants=merchants,
         authenticator=Authenticator(
             merchants, clock, settings.clock_skew_seconds, ports.replay_guard
         ),
-        instrument_identifiers=InstrumentIdentifierService(uow, store_, provisioner, clock),
-        payment_instruments=PaymentInstrumentService(uow, store_, clock),
+        instrument_identifiers=InstrumentIdentifierService(uow, intake, provisioner, clock),
+        payment_instruments=PaymentInstrumentService(uow, intake, clock),
         customers=CustomerService(uow, clock),
         shipping_addresses=ShippingAddressService(uow, clock),
-        network_tokens=NetworkTokenService(uow, store_, provisioner, clock),
+        network_tokens=NetworkTokenService(uow, intake, provisioner, clock),
         payment_credentials=PaymentCredentialService(uow, provisioner, clock),
         authorizations=AuthorizationSimulator(ports.network_unit_of_work, clock),
         server_keys=server_keys,

@@ -47,9 +47,10 @@ def ii_view(uow: UnitOfWork, ii: InstrumentIdentifier) -> InstrumentIdentifierVi
     return InstrumentIdentifierView(ii, uow.network_tokens.current_for(ii.id))
 
 
-class InstrumentStore:
-    """Stores a card once per merchant, provisioning its network token when the
-    profile asks for it."""
+class InstrumentIntake:
+    """Takes a card into the vault: stores it once per merchant (a card stored
+    before answers its instrument identifier), provisioning its network token
+    when the profile asks for it. Used inside the callers' units of work."""
 
     def __init__(self, provisioner: Provisioner, clock: Clock) -> None:
         self._provisioner = provisioner
@@ -112,12 +113,12 @@ class InstrumentIdentifierService(VaultService):
     def __init__(
         self,
         uow: UnitOfWorkFactory,
-        store: InstrumentStore,
+        intake: InstrumentIntake,
         provisioner: Provisioner,
         clock: Clock,
     ) -> None:
         super().__init__(uow)
-        self._store = store
+        self._intake = intake
         self._provisioner = provisioner
         self._clock = clock
 
@@ -130,7 +131,7 @@ class InstrumentIdentifierService(VaultService):
     ) -> tuple[InstrumentIdentifierView, bool]:
         """Store a card; ``created`` is False when the merchant already stored it."""
         with self._writing(tenant) as uow:
-            ii, created, token = self._store.store_with_token(
+            ii, created, token = self._intake.store_with_token(
                 uow, tenant, instrument, attributes, expiry
             )
             # A new card's token is the one just provisioned (or none at all).

@@ -113,9 +113,13 @@ class _TTLCache:
 
 class MerchantService:
     def __init__(
-        self, store: MerchantStore, keyring: Keyring, server_keys: ServerKeys, clock: Clock
+        self,
+        merchant_store: MerchantStore,
+        keyring: Keyring,
+        server_keys: ServerKeys,
+        clock: Clock,
     ) -> None:
-        self._store = store
+        self._merchant_store = merchant_store
         self._keyring = keyring
         self._server_keys = server_keys
         self._clock = clock
@@ -172,7 +176,7 @@ class MerchantService:
                 credentials.public_key_pem,
             ),
         ]
-        self._store.add_merchant(
+        self._merchant_store.add_merchant(
             MerchantRecord(merchant_id, self._keyring.new_merchant_keys(merchant_id), profile_id),
             ProfileRecord(profile_id, merchant_id, "default", True),
             keys,
@@ -195,26 +199,26 @@ class MerchantService:
     def add_profile(
         self, merchant_id: str, name: str, network_tokens_enabled: bool
     ) -> ProfileRecord:
-        if self._store.find_merchant(merchant_id) is None:
+        if self._merchant_store.find_merchant(merchant_id) is None:
             raise InvalidRegistration(f"No merchant {merchant_id!r} is registered.")
         profile = ProfileRecord(
             str(uuid.uuid4()).upper(), merchant_id, name, network_tokens_enabled
         )
-        self._store.add_profile(profile, self._clock.now())
+        self._merchant_store.add_profile(profile, self._clock.now())
         return profile
 
     def list_merchants(self) -> list[str]:
-        return self._store.list_merchants()
+        return self._merchant_store.list_merchants()
 
     def merchant_summaries(self) -> list[MerchantSummary]:
         """Every registered merchant, by id, for ``opentms merchants list``."""
-        return self._store.merchant_summaries()
+        return self._merchant_store.merchant_summaries()
 
     def profile_summaries(self, merchant_id: str) -> list[ProfileSummary]:
         """The profiles of ``merchant_id``, the default one first."""
-        if self._store.find_merchant(merchant_id) is None:
+        if self._merchant_store.find_merchant(merchant_id) is None:
             raise InvalidRegistration(f"No merchant {merchant_id!r} is registered.")
-        return self._store.profile_summaries(merchant_id)
+        return self._merchant_store.profile_summaries(merchant_id)
 
     def request_mle_certificate(self) -> certificates.Certificate:
         """The certificate clients encrypt requests to (CN ``CyberSource_SJC_US``)."""
@@ -227,7 +231,7 @@ class MerchantService:
             return None
 
         def load() -> tuple[str, bytes] | None:
-            record = self._store.find_key(KeyKind.HTTP_SIGNATURE, key_id)
+            record = self._merchant_store.find_key(KeyKind.HTTP_SIGNATURE, key_id)
             if record is None:
                 return None
             secret = self._keyring.unseal(record.material, f"shared-secret\x00{key_id}")
@@ -240,7 +244,7 @@ class MerchantService:
             return None
 
         def load() -> tuple[str, bytes] | None:
-            record = self._store.find_key(KeyKind.JWT_CERTIFICATE, kid)
+            record = self._merchant_store.find_key(KeyKind.JWT_CERTIFICATE, kid)
             return None if record is None else (record.merchant_id, record.material)
 
         return self._cache.get(("jwt", kid), load)
@@ -248,14 +252,14 @@ class MerchantService:
     def jwt_certificates_of(self, merchant_id: str) -> list[bytes]:
         if not MERCHANT_ID.match(merchant_id):
             return []
-        records = self._store.keys_of(merchant_id, KeyKind.JWT_CERTIFICATE)
+        records = self._merchant_store.keys_of(merchant_id, KeyKind.JWT_CERTIFICATE)
         return [record.material for record in records]
 
     def credentials_key(self, merchant_id: str) -> tuple[str, bytes]:
         """``(kid, PEM public key)`` the merchant's payment credentials are encrypted to."""
 
         def load() -> tuple[str, bytes] | None:
-            records = self._store.keys_of(merchant_id, KeyKind.PAYMENT_CREDENTIALS)
+            records = self._merchant_store.keys_of(merchant_id, KeyKind.PAYMENT_CREDENTIALS)
             return (records[0].key_id, records[0].material) if records else None
 
         found = self._cache.get(("credentials", merchant_id), load)
@@ -269,7 +273,7 @@ class MerchantService:
         if not _KEY_ID.fullmatch(kid):
             return None
         for kind in (KeyKind.PAYMENT_CREDENTIALS, KeyKind.JWT_CERTIFICATE):
-            record = self._store.find_key(kind, kid)
+            record = self._merchant_store.find_key(kind, kid)
             if record is not None and record.merchant_id == merchant_id:
                 return record.material
         return None
@@ -279,7 +283,7 @@ class MerchantService:
     def tenant(self, merchant_id: str, profile_id: str | None) -> Tenant:
         """The merchant's open keys and the profile the request selects."""
         merchant = self._cache.get(
-            ("merchant", merchant_id), lambda: self._store.find_merchant(merchant_id)
+            ("merchant", merchant_id), lambda: self._merchant_store.find_merchant(merchant_id)
         )
         if merchant is None:
             raise ProfileNotFound("Merchant not found")
@@ -288,7 +292,7 @@ class MerchantService:
             raise ProfileNotFound()
         profile = self._cache.get(
             ("profile", merchant_id, wanted),
-            lambda: self._store.find_profile(merchant_id, wanted),
+            lambda: self._merchant_store.find_profile(merchant_id, wanted),
         )
         if profile is None:
             raise ProfileNotFound()

@@ -25,7 +25,7 @@ from opentms.domain.network_token import (
     TokenState,
 )
 from opentms.domain.ports import Clock
-from opentms.services.instrument_identifiers import CardExpiry, InstrumentStore
+from opentms.services.instrument_identifiers import CardExpiry, InstrumentIntake
 from opentms.services.provisioning import Provisioner
 from opentms.services.tenancy import Tenant, UnitOfWorkFactory, VaultService
 
@@ -48,12 +48,12 @@ class NetworkTokenService(VaultService):
     def __init__(
         self,
         uow: UnitOfWorkFactory,
-        store: InstrumentStore,
+        intake: InstrumentIntake,
         provisioner: Provisioner,
         clock: Clock,
     ) -> None:
         super().__init__(uow)
-        self._store = store
+        self._intake = intake
         self._provisioner = provisioner
         self._clock = clock
 
@@ -72,7 +72,7 @@ class NetworkTokenService(VaultService):
                 plain = replace(
                     tenant, profile=replace(tenant.profile, network_tokens_enabled=False)
                 )
-                ii, _ = self._store.store(uow, plain, pan, {}, expiry)
+                ii, _ = self._intake.store(uow, plain, pan, {}, expiry)
                 ii_id = ii.id
             token = self._provisioner.provision(
                 uow, tenant, pan, expiry.month, expiry.year, ii_id, source

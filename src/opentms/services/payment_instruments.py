@@ -28,7 +28,7 @@ from opentms.domain.resources import (
 from opentms.services.instrument_identifiers import (
     CardExpiry,
     InstrumentIdentifierView,
-    InstrumentStore,
+    InstrumentIntake,
     ii_view,
 )
 from opentms.services.tenancy import Tenant, UnitOfWorkFactory, VaultService
@@ -61,9 +61,9 @@ def with_instrument_identifiers(uow: UnitOfWork, page: Page) -> Page:
 
 
 class PaymentInstrumentService(VaultService):
-    def __init__(self, uow: UnitOfWorkFactory, store: InstrumentStore, clock: Clock) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, intake: InstrumentIntake, clock: Clock) -> None:
         super().__init__(uow)
-        self._store = store
+        self._intake = intake
         self._clock = clock
 
     def create(
@@ -204,5 +204,5 @@ class PaymentInstrumentService(VaultService):
                 "A payment instrument needs instrumentIdentifier.id or a card number.",
                 (FieldError("instrumentIdentifier"),),
             )
-        ii, _ = self._store.store(uow, tenant, ref.instrument, ref.attributes or {}, ref.expiry)
+        ii, _ = self._intake.store(uow, tenant, ref.instrument, ref.attributes or {}, ref.expiry)
         return ii

@@ -24,8 +24,8 @@ class ServerKeyStore(Protocol):
 
 
 class ServerKeys:
-    def __init__(self, store: ServerKeyStore, keyring: Keyring, clock: Clock) -> None:
-        self._store = store
+    def __init__(self, key_store: ServerKeyStore, keyring: Keyring, clock: Clock) -> None:
+        self._key_store = key_store
         self._keyring = keyring
         self._clock = clock
         self._cache: dict[str, tuple[bytes, str | None]] = {}
@@ -36,10 +36,10 @@ class ServerKeys:
         hit = self._cache.get(name)
         if hit is not None:
             return hit
-        record = self._store.find_server_key(name)
+        record = self._key_store.find_server_key(name)
         if record is None:
             secret, certificate = make()
-            record = self._store.add_server_key(
+            record = self._key_store.add_server_key(
                 ServerKeyRecord(
                     name, self._keyring.seal(secret, f"server-key\x00{name}"), certificate
                 ),
