@@ -31,7 +31,7 @@ from opentms.domain.merchant import (
     KeyRecord,
     MerchantRecord,
     MerchantSummary,
-    ProfileRecord,
+    Profile,
     ProfileSummary,
     ServerKeyRecord,
 )
@@ -564,7 +564,7 @@ class FakeNetworkUnitOfWork:
 class _Merchant:
     record: MerchantRecord
     created_at: datetime
-    profiles: list[tuple[ProfileRecord, datetime]] = field(default_factory=list)
+    profiles: list[tuple[Profile, datetime]] = field(default_factory=list)
 
 
 class FakeMerchantStore:
@@ -579,7 +579,7 @@ class FakeMerchantStore:
     def add_merchant(
         self,
         record: MerchantRecord,
-        profile: ProfileRecord,
+        profile: Profile,
         keys: list[KeyRecord],
         now: datetime,
     ) -> None:
@@ -589,7 +589,7 @@ class FakeMerchantStore:
         self.merchants[record.id] = _Merchant(record, now, [(profile, now)])
         self.keys.extend((key, now) for key in keys)
 
-    def add_profile(self, profile: ProfileRecord, now: datetime) -> None:
+    def add_profile(self, profile: Profile, now: datetime) -> None:
         merchant = self.merchants[profile.merchant_id]
         if any(p.id == profile.id for p, _ in merchant.profiles):
             raise AlreadyRegistered(f"Profile {profile.id!r} is already registered.")
@@ -635,7 +635,7 @@ class FakeMerchantStore:
             for p, at in sorted(merchant.profiles, key=lambda pair: (pair[1], pair[0].id))
         ]
 
-    def find_profile(self, merchant_id: str, profile_id: str) -> ProfileRecord | None:
+    def find_profile(self, merchant_id: str, profile_id: str) -> Profile | None:
         merchant = self.merchants.get(merchant_id)
         for profile, _ in merchant.profiles if merchant else []:
             if profile.id == profile_id:

@@ -18,7 +18,7 @@ from opentms.domain.merchant import (
     KeyRecord,
     MerchantRecord,
     MerchantSummary,
-    ProfileRecord,
+    Profile,
     ProfileSummary,
     WrappedKeys,
 )
@@ -55,7 +55,7 @@ def test_merchants_with_their_keys_newest_first_and_profile_counts(
     assert store.merchant_summaries() == []
     store.add_merchant(
         MerchantRecord("zeta", WRAPPED, "P-ZETA"),
-        ProfileRecord("P-ZETA", "zeta", "default", True),
+        Profile("P-ZETA", "zeta", "default", True),
         [
             key(KeyKind.HTTP_SIGNATURE, "zeta-key", "zeta"),
             key(KeyKind.PAYMENT_CREDENTIALS, "zeta-credentials", "zeta"),
@@ -64,15 +64,15 @@ def test_merchants_with_their_keys_newest_first_and_profile_counts(
     )
     store.add_merchant(
         MerchantRecord("alpha", WRAPPED, "P-ALPHA"),
-        ProfileRecord("P-ALPHA", "alpha", "default", True),
+        Profile("P-ALPHA", "alpha", "default", True),
         [
             key(KeyKind.HTTP_SIGNATURE, "alpha-key", "alpha"),
             key(KeyKind.JWT_CERTIFICATE, "123", "alpha"),
         ],
         T0 + timedelta(hours=1),
     )
-    store.add_profile(ProfileRecord("P-ALPHA-2", "alpha", "plain", False), T0 + timedelta(hours=2))
-    store.add_profile(ProfileRecord("P-ALPHA-3", "alpha", "third", True), T0 + timedelta(hours=3))
+    store.add_profile(Profile("P-ALPHA-2", "alpha", "plain", False), T0 + timedelta(hours=2))
+    store.add_profile(Profile("P-ALPHA-3", "alpha", "third", True), T0 + timedelta(hours=3))
 
     assert store.merchant_summaries() == [
         MerchantSummary("alpha", "P-ALPHA", ("alpha-key",), ("123",), 3, T0 + timedelta(hours=1)),

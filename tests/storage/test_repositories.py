@@ -21,7 +21,7 @@ from opentms.crypto.network_secrets import NetworkSecrets
 from opentms.domain import ids
 from opentms.domain.card import PAN, BankAccount
 from opentms.domain.errors import DecryptionFailed, NotAvailable, NotFound, PreconditionFailed
-from opentms.domain.merchant import MerchantRecord, ProfileRecord
+from opentms.domain.merchant import MerchantRecord, Profile
 from opentms.domain.resources import Customer, InstrumentIdentifier, PaymentInstrument
 
 NOW = datetime(2026, 11, 24, 14, 54, 45, 829758, tzinfo=UTC)
@@ -58,7 +58,7 @@ def _register(engine: Engine, keyring: Keyring, merchant_id: str) -> MerchantKey
     profile_id = ids.new_token_id()[:8] + "-0000-4000-8000-000000000000"
     SQLMerchantStore(engine).add_merchant(
         MerchantRecord(merchant_id, wrapped, profile_id),
-        ProfileRecord(profile_id, merchant_id, "default", True),
+        Profile(profile_id, merchant_id, "default", True),
         [],
         NOW,
     )

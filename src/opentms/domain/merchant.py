@@ -29,7 +29,10 @@ class MerchantRecord:
 
 
 @dataclass(frozen=True)
-class ProfileRecord:
+class Profile:
+    """A merchant's TMS profile: a request selects one (``profile-id``), and
+    it says whether instrument identifiers get network tokens."""
+
     id: str
     merchant_id: str
     name: str

@@ -21,12 +21,12 @@ from opentms.domain.merchant import (
     KeyRecord,
     MerchantRecord,
     MerchantSummary,
-    ProfileRecord,
+    Profile,
     ProfileSummary,
 )
 from opentms.domain.ports import Clock
 from opentms.services.server_keys import ServerKeys
-from opentms.services.tenancy import Profile, Tenant
+from opentms.services.tenancy import Tenant
 
 MERCHANT_ID = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
 # Key ids and profile ids as they can be stored: anything else is unknown
@@ -48,13 +48,13 @@ class MerchantStore(Protocol):
     def add_merchant(
         self,
         record: MerchantRecord,
-        profile: ProfileRecord,
+        profile: Profile,
         keys: list[KeyRecord],
         now: datetime,
     ) -> None:
         """Add all or nothing; :class:`AlreadyRegistered` when an id is taken."""
 
-    def add_profile(self, profile: ProfileRecord, now: datetime) -> None:
+    def add_profile(self, profile: Profile, now: datetime) -> None:
         """:class:`AlreadyRegistered` when the id is taken."""
 
     def find_merchant(self, merchant_id: str) -> MerchantRecord | None: ...
@@ -65,7 +65,7 @@ class MerchantStore(Protocol):
 
     def profile_summaries(self, merchant_id: str) -> list[ProfileSummary]: ...
 
-    def find_profile(self, merchant_id: str, profile_id: str) -> ProfileRecord | None: ...
+    def find_profile(self, merchant_id: str, profile_id: str) -> Profile | None: ...
 
     def find_key(self, kind: KeyKind, key_id: str) -> KeyRecord | None: ...
 
@@ -178,7 +178,7 @@ class MerchantService:
         ]
         self._merchant_store.add_merchant(
             MerchantRecord(merchant_id, self._keyring.new_merchant_keys(merchant_id), profile_id),
-            ProfileRecord(profile_id, merchant_id, "default", True),
+            Profile(profile_id, merchant_id, "default", True),
             keys,
             self._clock.now(),
         )
@@ -196,14 +196,10 @@ class MerchantService:
             credentials_private_key_pem=credentials.private_key_pem,
         )
 
-    def add_profile(
-        self, merchant_id: str, name: str, network_tokens_enabled: bool
-    ) -> ProfileRecord:
+    def add_profile(self, merchant_id: str, name: str, network_tokens_enabled: bool) -> Profile:
         if self._merchant_store.find_merchant(merchant_id) is None:
             raise InvalidRegistration(f"No merchant {merchant_id!r} is registered.")
-        profile = ProfileRecord(
-            str(uuid.uuid4()).upper(), merchant_id, name, network_tokens_enabled
-        )
+        profile = Profile(str(uuid.uuid4()).upper(), merchant_id, name, network_tokens_enabled)
         self._merchant_store.add_profile(profile, self._clock.now())
         return profile
 
@@ -296,10 +292,7 @@ class MerchantService:
         )
         if profile is None:
             raise ProfileNotFound()
-        return Tenant(
-            self._keyring.open(merchant.id, merchant.wrapped_keys),
-            Profile(profile.id, profile.name, profile.network_tokens_enabled),
-        )
+        return Tenant(self._keyring.open(merchant.id, merchant.wrapped_keys), profile)
 
 
 def _decode_secret(shared_secret: str) -> bytes:

@@ -7,14 +7,8 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from opentms.crypto.keyring import MerchantKeys
+from opentms.domain.merchant import Profile
 from opentms.domain.ports import UnitOfWork
-
-
-@dataclass(frozen=True)
-class Profile:
-    id: str
-    name: str
-    network_tokens_enabled: bool
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import pytest
 
 from opentms.bootstrap import Services, build_services
 from opentms.config import Settings
-from opentms.domain.merchant import MerchantRecord, ProfileRecord
+from opentms.domain.merchant import MerchantRecord, Profile
 from opentms.services.tenancy import Tenant
 from tests.services.fakes import FakeClock, FakePorts
 
@@ -40,10 +40,10 @@ def services(fakes: FakePorts, clock: FakeClock) -> Services:
 def seed_merchant(fakes: FakePorts, clock: FakeClock, merchant_id: str) -> None:
     """A merchant straight into the fake store (``register`` would make RSA
     keys, which is slow): a default profile with tokens, and ``plain``."""
-    default = ProfileRecord(f"{merchant_id}-DEFAULT".upper(), merchant_id, "default", True)
+    default = Profile(f"{merchant_id}-DEFAULT".upper(), merchant_id, "default", True)
     record = MerchantRecord(merchant_id, fakes.keyring.new_merchant_keys(merchant_id), default.id)
     fakes.merchant_store.add_merchant(record, default, [], clock.now())
-    plain = ProfileRecord(f"{merchant_id}-PLAIN".upper(), merchant_id, "plain", False)
+    plain = Profile(f"{merchant_id}-PLAIN".upper(), merchant_id, "plain", False)
     fakes.merchant_store.add_profile(plain, clock.now())
 
 

@@ -18,7 +18,7 @@ from opentms.domain.merchant import (
     KeyRecord,
     MerchantRecord,
     MerchantSummary,
-    ProfileRecord,
+    Profile,
     ProfileSummary,
     ServerKeyRecord,
     WrappedKeys,
@@ -35,7 +35,7 @@ class SQLMerchantStore:
     def add_merchant(
         self,
         record: MerchantRecord,
-        profile: ProfileRecord,
+        profile: Profile,
         keys: list[KeyRecord],
         now: datetime,
     ) -> None:
@@ -75,7 +75,7 @@ class SQLMerchantStore:
                 f"Merchant {record.id!r} (or one of the given key ids) is already registered."
             ) from exc
 
-    def add_profile(self, profile: ProfileRecord, now: datetime) -> None:
+    def add_profile(self, profile: Profile, now: datetime) -> None:
         try:
             with self._engine.begin() as conn:
                 conn.execute(
@@ -154,7 +154,7 @@ class SQLMerchantStore:
             for row in rows
         ]
 
-    def find_profile(self, merchant_id: str, profile_id: str) -> ProfileRecord | None:
+    def find_profile(self, merchant_id: str, profile_id: str) -> Profile | None:
         with self._engine.connect() as conn:
             row = conn.execute(
                 select(profiles).where(
@@ -163,7 +163,7 @@ class SQLMerchantStore:
             ).first()
         if row is None:
             return None
-        return ProfileRecord(row.id, row.merchant_id, row.name, row.network_tokens_enabled)
+        return Profile(row.id, row.merchant_id, row.name, row.network_tokens_enabled)
 
     def find_key(self, kind: KeyKind, key_id: str) -> KeyRecord | None:
         with self._engine.connect() as conn:
