@@ -24,7 +24,7 @@ from opentms.config import Settings
 from opentms.crypto.keyring import Keyring
 from opentms.crypto.network_secrets import NetworkSecrets
 from opentms.domain.network_token import TokenNetwork
-from opentms.domain.ports import Clock, TokenProvider
+from opentms.domain.ports import Clock, TokenProvider, UnitOfWorkFactory
 from opentms.services.authentication import Authenticator
 from opentms.services.authorizations import AuthorizationSimulator
 from opentms.services.container import Ports, Services
@@ -36,7 +36,7 @@ from opentms.services.payment_credentials import PaymentCredentialService
 from opentms.services.payment_instruments import PaymentInstrumentService
 from opentms.services.provisioning import Provisioner
 from opentms.services.server_keys import ServerKeys
-from opentms.services.tenancy import SystemClock, UnitOfWorkFactory
+from opentms.services.tenancy import SystemClock
 
 # Services and Ports are the container's own names, re-exported for the callers of build_services.
 __all__ = [

@@ -16,7 +16,7 @@ from types import TracebackType
 from typing import Any
 
 from opentms.bootstrap import Ports
-from opentms.crypto.keyring import Keyring, MerchantKeys
+from opentms.crypto.keyring import Keyring
 from opentms.crypto.keys import MasterKey
 from opentms.domain.card import PAN
 from opentms.domain.errors import (
@@ -43,7 +43,7 @@ from opentms.domain.network_token import (
     TokenState,
     TokenTransaction,
 )
-from opentms.domain.ports import Chain
+from opentms.domain.ports import Chain, SealingKeys
 from opentms.domain.resources import (
     Customer,
     InstrumentIdentifier,
@@ -107,7 +107,7 @@ class VaultState:
 
 class FakeVault:
     """The committed state, and the factory of units of work over it (a
-    :class:`~opentms.services.tenancy.UnitOfWorkFactory`)."""
+    :class:`~opentms.domain.ports.UnitOfWorkFactory`)."""
 
     def __init__(self) -> None:
         self.state = VaultState()
@@ -115,7 +115,7 @@ class FakeVault:
         self.opened: list[tuple[str, bool, bool]] = []
 
     def __call__(
-        self, keys: MerchantKeys, readonly: bool, *, single_statement: bool = False
+        self, keys: SealingKeys, readonly: bool, *, single_statement: bool = False
     ) -> FakeUnitOfWork:
         self.opened.append((keys.merchant_id, readonly, single_statement))
         return FakeUnitOfWork(self, keys.merchant_id, readonly)

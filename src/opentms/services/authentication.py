@@ -15,34 +15,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from functools import partial
-from typing import Any, Protocol
+from typing import Any
 
 from opentms.crypto import jws
 from opentms.crypto.signing import InvalidSignature, body_digest, verify_hmac_signature
 from opentms.domain.errors import AuthenticationFailed
-from opentms.domain.ports import Clock
+from opentms.domain.ports import Clock, CredentialDirectory, ReplayGuard
 
 _SIGNATURE_PARAM = re.compile(r'\s*([A-Za-z]+)\s*=\s*"([^"]*)"\s*(?:,|$)')
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _REQUIRED_SIGNED = ("host", "date", "request-target", "v-c-merchant-id")
-
-
-class ReplayGuard(Protocol):
-    def first_use(self, digest: bytes, expires_at: datetime) -> bool:
-        """Record a token as used; False if it was used before."""
-
-
-class CredentialDirectory(Protocol):
-    """Where the authenticator finds merchants' registered keys."""
-
-    def shared_secret(self, key_id: str) -> tuple[str, bytes] | None:
-        """``(merchant id, secret bytes)`` registered under an HTTP Signature key id."""
-
-    def jwt_certificate(self, kid: str) -> tuple[str, bytes] | None:
-        """``(merchant id, PEM certificate)`` registered under a JWT ``kid``."""
-
-    def jwt_certificates_of(self, merchant_id: str) -> list[bytes]:
-        """Every JWT certificate of a merchant (for the legacy ``x5c`` format)."""
 
 
 @dataclass(frozen=True)

@@ -12,17 +12,23 @@ from dataclasses import dataclass
 
 from opentms.config import Settings
 from opentms.crypto.keyring import Keyring
-from opentms.domain.ports import NetworkUnitOfWork, ReadinessProbe
-from opentms.services.authentication import Authenticator, ReplayGuard
+from opentms.domain.ports import (
+    MerchantStore,
+    NetworkUnitOfWork,
+    ReadinessProbe,
+    ReplayGuard,
+    ServerKeyStore,
+    UnitOfWorkFactory,
+)
+from opentms.services.authentication import Authenticator
 from opentms.services.authorizations import AuthorizationSimulator
 from opentms.services.customers import CustomerService, ShippingAddressService
 from opentms.services.instrument_identifiers import InstrumentIdentifierService
-from opentms.services.merchants import MerchantService, MerchantStore
+from opentms.services.merchants import MerchantService
 from opentms.services.network_tokens import NetworkTokenService
 from opentms.services.payment_credentials import PaymentCredentialService
 from opentms.services.payment_instruments import PaymentInstrumentService
-from opentms.services.server_keys import ServerKeys, ServerKeyStore
-from opentms.services.tenancy import UnitOfWorkFactory
+from opentms.services.server_keys import ServerKeys
 
 
 @dataclass(frozen=True)

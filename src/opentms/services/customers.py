@@ -13,7 +13,7 @@ from opentms.domain.errors import (
     NotFound,
     invalid_field,
 )
-from opentms.domain.ports import Clock, UnitOfWork
+from opentms.domain.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from opentms.domain.resources import (
     Customer,
     Page,
@@ -22,7 +22,7 @@ from opentms.domain.resources import (
     merge_attributes,
 )
 from opentms.services.payment_instruments import PaymentInstrumentView, pi_view
-from opentms.services.tenancy import Tenant, UnitOfWorkFactory, VaultService
+from opentms.services.tenancy import Tenant, VaultService
 
 
 @dataclass(frozen=True)

@@ -16,14 +16,14 @@ from opentms.domain.errors import (
     invalid_field,
 )
 from opentms.domain.network_token import MAX_ATC, NetworkToken, TokenState
-from opentms.domain.ports import Clock, UnitOfWork
+from opentms.domain.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from opentms.domain.resources import (
     InstrumentIdentifier,
     check_if_match,
     merge_attributes,
 )
 from opentms.services.provisioning import Provisioner
-from opentms.services.tenancy import Tenant, UnitOfWorkFactory, VaultService
+from opentms.services.tenancy import Tenant, VaultService
 
 # The only parts of an instrument identifier a PATCH may change.
 PATCHABLE = frozenset({"processingInformation", "tokenProvisioningInformation"})

@@ -10,8 +10,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Protocol, TypeVar
+from typing import TypeVar
 
 from opentms.crypto import certificates
 from opentms.crypto.keyring import Keyring
@@ -24,7 +23,7 @@ from opentms.domain.merchant import (
     Profile,
     ProfileSummary,
 )
-from opentms.domain.ports import Clock
+from opentms.domain.ports import Clock, MerchantStore
 from opentms.services.server_keys import ServerKeys
 from opentms.services.tenancy import Tenant
 
@@ -42,34 +41,6 @@ class InvalidRegistration(ValueError):
 class AlreadyRegistered(InvalidRegistration):
     """A merchant, profile or key with one of the given ids is already
     registered: the :class:`MerchantStore` raises it, the CLI shows it."""
-
-
-class MerchantStore(Protocol):
-    def add_merchant(
-        self,
-        record: MerchantRecord,
-        profile: Profile,
-        keys: list[KeyRecord],
-        now: datetime,
-    ) -> None:
-        """Add all or nothing; :class:`AlreadyRegistered` when an id is taken."""
-
-    def add_profile(self, profile: Profile, now: datetime) -> None:
-        """:class:`AlreadyRegistered` when the id is taken."""
-
-    def find_merchant(self, merchant_id: str) -> MerchantRecord | None: ...
-
-    def list_merchants(self) -> list[str]: ...
-
-    def merchant_summaries(self) -> list[MerchantSummary]: ...
-
-    def profile_summaries(self, merchant_id: str) -> list[ProfileSummary]: ...
-
-    def find_profile(self, merchant_id: str, profile_id: str) -> Profile | None: ...
-
-    def find_key(self, kind: KeyKind, key_id: str) -> KeyRecord | None: ...
-
-    def keys_of(self, merchant_id: str, kind: KeyKind) -> list[KeyRecord]: ...
 
 
 @dataclass(frozen=True)

@@ -24,10 +24,10 @@ from opentms.domain.network_token import (
     TokenNetwork,
     TokenState,
 )
-from opentms.domain.ports import Clock
+from opentms.domain.ports import Clock, UnitOfWorkFactory
 from opentms.services.instrument_identifiers import CardExpiry, InstrumentIntake
 from opentms.services.provisioning import Provisioner
-from opentms.services.tenancy import Tenant, UnitOfWorkFactory, VaultService
+from opentms.services.tenancy import Tenant, VaultService
 
 ASSET_TYPES = {
     "card-art-combined": "combinedAsset",

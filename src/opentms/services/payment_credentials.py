@@ -35,10 +35,10 @@ from opentms.domain.network_token import (
     TokenState,
     TokenTransaction,
 )
-from opentms.domain.ports import Clock, UnitOfWork
+from opentms.domain.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from opentms.domain.resources import InstrumentIdentifier, PaymentInstrument
 from opentms.services.provisioning import Provisioner
-from opentms.services.tenancy import Tenant, UnitOfWorkFactory, VaultService
+from opentms.services.tenancy import Tenant, VaultService
 
 PASSKEY_PROVIDER = "VISA_PAYMENT_PASSKEY"
 

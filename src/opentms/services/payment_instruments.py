@@ -17,7 +17,7 @@ from opentms.domain.errors import (
     NotFound,
     invalid_field,
 )
-from opentms.domain.ports import Clock, UnitOfWork
+from opentms.domain.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from opentms.domain.resources import (
     InstrumentIdentifier,
     Page,
@@ -31,7 +31,7 @@ from opentms.services.instrument_identifiers import (
     InstrumentIntake,
     ii_view,
 )
-from opentms.services.tenancy import Tenant, UnitOfWorkFactory, VaultService
+from opentms.services.tenancy import Tenant, VaultService
 
 
 @dataclass(frozen=True)

@@ -5,22 +5,13 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from datetime import datetime
-from typing import Protocol
 
 from opentms.crypto import certificates
 from opentms.crypto.keyring import Keyring
 from opentms.domain.merchant import ServerKeyRecord
-from opentms.domain.ports import Clock
+from opentms.domain.ports import Clock, ServerKeyStore
 
 REQUEST_MLE_KEY = "request_mle"
-
-
-class ServerKeyStore(Protocol):
-    def find_server_key(self, name: str) -> ServerKeyRecord | None: ...
-
-    def add_server_key(self, record: ServerKeyRecord, now: datetime) -> ServerKeyRecord:
-        """Insert, or return the record another process inserted first."""
 
 
 class ServerKeys:

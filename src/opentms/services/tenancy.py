@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
 
 from opentms.crypto.keyring import MerchantKeys
 from opentms.domain.merchant import Profile
-from opentms.domain.ports import UnitOfWork
+from opentms.domain.ports import UnitOfWork, UnitOfWorkFactory
 
 
 @dataclass(frozen=True)
@@ -21,16 +20,6 @@ class Tenant:
     @property
     def merchant_id(self) -> str:
         return self.keys.merchant_id
-
-
-class UnitOfWorkFactory(Protocol):
-    def __call__(
-        self, keys: MerchantKeys, readonly: bool, *, single_statement: bool = False
-    ) -> UnitOfWork:
-        """A unit of work over ``keys``' merchant. ``single_statement``: its one
-        write is a single atomic statement, which may then commit by itself
-        (PostgreSQL saves the BEGIN and COMMIT round trips)."""
-        ...
 
 
 class VaultService:

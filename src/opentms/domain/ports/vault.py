@@ -1,23 +1,15 @@
-"""The ports the services depend on. Adapters implement them."""
+"""Ports of the vault: a repository per resource, the credential chain, and
+the unit of work that holds them for one merchant's transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol
 
-from opentms.domain.network_token import (
-    CredentialKind,
-    NetworkToken,
-    NetworkView,
-    ProvisionedToken,
-    ProvisioningFailure,
-    ProvisioningRequest,
-    TokenNetwork,
-    TokenTransaction,
-)
+from opentms.domain.network_token import NetworkToken, TokenTransaction
 from opentms.domain.resources import (
     Customer,
     InstrumentIdentifier,
@@ -27,16 +19,18 @@ from opentms.domain.resources import (
 )
 
 
-class Clock(Protocol):
-    def now(self) -> datetime: ...
+class SealingKeys(Protocol):
+    """A merchant's open keys, as a unit of work needs them (implemented by
+    :class:`opentms.crypto.keyring.MerchantKeys`)."""
 
+    @property
+    def merchant_id(self) -> str: ...
 
-class ReadinessProbe(Protocol):
-    """Whether the service can answer requests (``GET /readyz``)."""
+    def seal(self, plaintext: bytes, context: str) -> bytes: ...
 
-    def unready_reason(self) -> str | None:
-        """None when the database answers at the schema the code expects;
-        otherwise why not, in a sentence for the operator."""
+    def unseal(self, sealed: bytes, context: str) -> bytes: ...
+
+    def fingerprint(self, kind: str, value: str) -> bytes: ...
 
 
 class InstrumentIdentifierRepository(Protocol):
@@ -176,54 +170,11 @@ class UnitOfWork(Protocol):
     def commit(self) -> None: ...
 
 
-class TokenProvider(Protocol):
-    """A card network's token service (VTS, MDES, ...), real or simulated."""
-
-    @property
-    def network(self) -> TokenNetwork: ...
-
-    def provision(
-        self, request: ProvisioningRequest, taken: Callable[[str], bool]
-    ) -> ProvisionedToken | ProvisioningFailure:
-        """A token for the card, or why not; ``taken`` says whether a number is in use."""
-
-    def card_art(self, token: NetworkToken) -> bytes:
-        """The combined card art image (PNG) of a token."""
-
-
-class NetworkDirectory(Protocol):
-    """The card network's view: tokens by number across merchants."""
-
-    def find_by_number(self, number: str) -> NetworkView | None:
-        """The token with this number, locked until the unit of work ends: the
-        authorisations of one token run one after the other, so its count of
-        failed security codes is read and raised without a race."""
-
-    def transaction(self, token_id: str, atc: int) -> TokenTransaction | None: ...
-
-    def recent(
-        self, token_id: str, credential: CredentialKind, count: int
-    ) -> Sequence[TokenTransaction]: ...
-
-    def mark_used(self, token_id: str, atc: int, now: datetime) -> bool:
-        """Record an authorisation; False if the ATC was already used."""
-
-    def record_code_failure(self, token_id: str) -> int:
-        """Count one more wrong security code for the token (in the database,
-        atomically); the new count."""
-
-
-class NetworkUnitOfWork(Protocol):
-    @property
-    def directory(self) -> NetworkDirectory: ...
-
-    def __enter__(self) -> NetworkUnitOfWork: ...
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None: ...
-
-    def commit(self) -> None: ...
+class UnitOfWorkFactory(Protocol):
+    def __call__(
+        self, keys: SealingKeys, readonly: bool, *, single_statement: bool = False
+    ) -> UnitOfWork:
+        """A unit of work over ``keys``' merchant. ``single_statement``: its one
+        write is a single atomic statement, which may then commit by itself
+        (PostgreSQL saves the BEGIN and COMMIT round trips)."""
+        ...

@@ -1,0 +1,64 @@
+"""The ports the services depend on, one module per area; adapters implement
+them, and tests/services/fakes.py fakes them. Import them from here.
+
+- :mod:`~opentms.domain.ports.system`: the clock, the readiness probe;
+- :mod:`~opentms.domain.ports.vault`: the repositories, the credential chain,
+  the unit of work and its factory;
+- :mod:`~opentms.domain.ports.network`: the networks' token services, the
+  network's directory and unit of work;
+- :mod:`~opentms.domain.ports.merchants`: the merchant and server-key stores;
+- :mod:`~opentms.domain.ports.authentication`: the credential directory, the
+  replay guard.
+"""
+
+from opentms.domain.ports.authentication import (
+    CredentialDirectory,
+    ReplayGuard,
+)
+from opentms.domain.ports.merchants import (
+    MerchantStore,
+    ServerKeyStore,
+)
+from opentms.domain.ports.network import (
+    NetworkDirectory,
+    NetworkUnitOfWork,
+    TokenProvider,
+)
+from opentms.domain.ports.system import (
+    Clock,
+    ReadinessProbe,
+)
+from opentms.domain.ports.vault import (
+    Chain,
+    CredentialChain,
+    CustomerRepository,
+    InstrumentIdentifierRepository,
+    NetworkTokenRepository,
+    PaymentInstrumentRepository,
+    SealingKeys,
+    ShippingAddressRepository,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
+
+__all__ = [
+    "Chain",
+    "Clock",
+    "CredentialChain",
+    "CredentialDirectory",
+    "CustomerRepository",
+    "InstrumentIdentifierRepository",
+    "MerchantStore",
+    "NetworkDirectory",
+    "NetworkTokenRepository",
+    "NetworkUnitOfWork",
+    "PaymentInstrumentRepository",
+    "ReadinessProbe",
+    "ReplayGuard",
+    "SealingKeys",
+    "ServerKeyStore",
+    "ShippingAddressRepository",
+    "TokenProvider",
+    "UnitOfWork",
+    "UnitOfWorkFactory",
+]
