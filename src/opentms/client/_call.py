@@ -42,10 +42,10 @@ def as_httpx(answer: Answer) -> httpx.Response:
     return answer if isinstance(answer, httpx.Response) else answer.to_httpx()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Call(Generic[T]):
     """A request to make and the parser of its (decrypted) success body.
-    ``profile_id=None`` means the client's default profile."""
+    Built by keyword. ``profile_id=None`` means the client's default profile."""
 
     method: str
     path: str

@@ -55,7 +55,15 @@ def post_instrument_identifier(
 
     parse = parse_model(InstrumentIdentifier)
     params = _bin(retrieve_bin_details)
-    return Call("POST", IIS, parse, request, params, profile_id, mle="optional")
+    return Call(
+        method="POST",
+        path=IIS,
+        parse=parse,
+        body=request,
+        params=params,
+        profile_id=profile_id,
+        mle="optional",
+    )
 
 
 def get_instrument_identifier(
@@ -65,7 +73,12 @@ def get_instrument_identifier(
 
     path = f"{IIS}/{segment(ii_id)}"
     return Call(
-        "GET", path, parse_model(InstrumentIdentifier), None, _bin(retrieve_bin_details), profile_id
+        method="GET",
+        path=path,
+        parse=parse_model(InstrumentIdentifier),
+        body=None,
+        params=_bin(retrieve_bin_details),
+        profile_id=profile_id,
     )
 
 
@@ -81,11 +94,22 @@ def patch_instrument_identifier(
     path = f"{IIS}/{segment(ii_id)}"
     parse = parse_model(InstrumentIdentifier)
     params = _bin(retrieve_bin_details)
-    return Call("PATCH", path, parse, request, params, profile_id, if_match, "optional")
+    return Call(
+        method="PATCH",
+        path=path,
+        parse=parse,
+        body=request,
+        params=params,
+        profile_id=profile_id,
+        if_match=if_match,
+        mle="optional",
+    )
 
 
 def delete_instrument_identifier(ii_id: str, profile_id: str | None) -> Call[None]:
-    return Call("DELETE", f"{IIS}/{segment(ii_id)}", parse_nothing, profile_id=profile_id)
+    return Call(
+        method="DELETE", path=f"{IIS}/{segment(ii_id)}", parse=parse_nothing, profile_id=profile_id
+    )
 
 
 def get_instrument_identifier_payment_instruments_list(
@@ -95,14 +119,29 @@ def get_instrument_identifier_payment_instruments_list(
 
     path = f"{IIS}/{segment(ii_id)}/paymentinstruments"
     params = _page(offset, limit, retrieve_bin_details)
-    return Call("GET", path, parse_model(PaymentInstrumentList), None, params, profile_id)
+    return Call(
+        method="GET",
+        path=path,
+        parse=parse_model(PaymentInstrumentList),
+        body=None,
+        params=params,
+        profile_id=profile_id,
+    )
 
 
 def post_instrument_identifier_enrollment(
     ii_id: str, request: Body | None, profile_id: str | None
 ) -> Call[bool]:
     path = f"{IIS}/{segment(ii_id)}/enrollment"
-    return Call("POST", path, parse_accepted, request, None, profile_id, mle="optional")
+    return Call(
+        method="POST",
+        path=path,
+        parse=parse_accepted,
+        body=request,
+        params=None,
+        profile_id=profile_id,
+        mle="optional",
+    )
 
 
 # Payment instruments (standalone, TMS v1) ---------------------------------------
@@ -115,7 +154,15 @@ def post_payment_instrument(
 
     parse = parse_model(PaymentInstrument)
     params = _bin(retrieve_bin_details)
-    return Call("POST", PIS, parse, request, params, profile_id, mle="optional")
+    return Call(
+        method="POST",
+        path=PIS,
+        parse=parse,
+        body=request,
+        params=params,
+        profile_id=profile_id,
+        mle="optional",
+    )
 
 
 def get_payment_instrument(
@@ -125,7 +172,12 @@ def get_payment_instrument(
 
     path = f"{PIS}/{segment(pi_id)}"
     return Call(
-        "GET", path, parse_model(PaymentInstrument), None, _bin(retrieve_bin_details), profile_id
+        method="GET",
+        path=path,
+        parse=parse_model(PaymentInstrument),
+        body=None,
+        params=_bin(retrieve_bin_details),
+        profile_id=profile_id,
     )
 
 
@@ -141,11 +193,22 @@ def patch_payment_instrument(
     path = f"{PIS}/{segment(pi_id)}"
     parse = parse_model(PaymentInstrument)
     params = _bin(retrieve_bin_details)
-    return Call("PATCH", path, parse, request, params, profile_id, if_match, "optional")
+    return Call(
+        method="PATCH",
+        path=path,
+        parse=parse,
+        body=request,
+        params=params,
+        profile_id=profile_id,
+        if_match=if_match,
+        mle="optional",
+    )
 
 
 def delete_payment_instrument(pi_id: str, profile_id: str | None) -> Call[None]:
-    return Call("DELETE", f"{PIS}/{segment(pi_id)}", parse_nothing, profile_id=profile_id)
+    return Call(
+        method="DELETE", path=f"{PIS}/{segment(pi_id)}", parse=parse_nothing, profile_id=profile_id
+    )
 
 
 # Customers (TMS v2) --------------------------------------------------------------
@@ -154,14 +217,22 @@ def delete_payment_instrument(pi_id: str, profile_id: str | None) -> Call[None]:
 def post_customer(request: Body, profile_id: str | None) -> Call[Customer]:
     from opentms.client._models import Customer
 
-    return Call("POST", CUSTOMERS, parse_model(Customer), request, None, profile_id, mle="optional")
+    return Call(
+        method="POST",
+        path=CUSTOMERS,
+        parse=parse_model(Customer),
+        body=request,
+        params=None,
+        profile_id=profile_id,
+        mle="optional",
+    )
 
 
 def get_customer(customer_id: str, profile_id: str | None) -> Call[Customer]:
     from opentms.client._models import Customer
 
     path = f"{CUSTOMERS}/{segment(customer_id)}"
-    return Call("GET", path, parse_model(Customer), profile_id=profile_id)
+    return Call(method="GET", path=path, parse=parse_model(Customer), profile_id=profile_id)
 
 
 def patch_customer(
@@ -171,13 +242,20 @@ def patch_customer(
 
     path = f"{CUSTOMERS}/{segment(customer_id)}"
     return Call(
-        "PATCH", path, parse_model(Customer), request, None, profile_id, if_match, "optional"
+        method="PATCH",
+        path=path,
+        parse=parse_model(Customer),
+        body=request,
+        params=None,
+        profile_id=profile_id,
+        if_match=if_match,
+        mle="optional",
     )
 
 
 def delete_customer(customer_id: str, profile_id: str | None) -> Call[None]:
     path = f"{CUSTOMERS}/{segment(customer_id)}"
-    return Call("DELETE", path, parse_nothing, profile_id=profile_id)
+    return Call(method="DELETE", path=path, parse=parse_nothing, profile_id=profile_id)
 
 
 def _customer_pis(customer_id: str) -> str:
@@ -191,7 +269,13 @@ def post_customer_payment_instrument(
 
     path = _customer_pis(customer_id)
     return Call(
-        "POST", path, parse_model(PaymentInstrument), request, None, profile_id, mle="optional"
+        method="POST",
+        path=path,
+        parse=parse_model(PaymentInstrument),
+        body=request,
+        params=None,
+        profile_id=profile_id,
+        mle="optional",
     )
 
 
@@ -202,7 +286,14 @@ def get_customer_payment_instruments_list(
 
     path = _customer_pis(customer_id)
     parse = parse_model(PaymentInstrumentList)
-    return Call("GET", path, parse, None, _page(offset, limit), profile_id)
+    return Call(
+        method="GET",
+        path=path,
+        parse=parse,
+        body=None,
+        params=_page(offset, limit),
+        profile_id=profile_id,
+    )
 
 
 def get_customer_payment_instrument(
@@ -211,7 +302,9 @@ def get_customer_payment_instrument(
     from opentms.client._models import PaymentInstrument
 
     path = f"{_customer_pis(customer_id)}/{segment(pi_id)}"
-    return Call("GET", path, parse_model(PaymentInstrument), profile_id=profile_id)
+    return Call(
+        method="GET", path=path, parse=parse_model(PaymentInstrument), profile_id=profile_id
+    )
 
 
 def patch_customers_payment_instrument(
@@ -221,14 +314,23 @@ def patch_customers_payment_instrument(
 
     path = f"{_customer_pis(customer_id)}/{segment(pi_id)}"
     parse = parse_model(PaymentInstrument)
-    return Call("PATCH", path, parse, request, None, profile_id, if_match, "optional")
+    return Call(
+        method="PATCH",
+        path=path,
+        parse=parse,
+        body=request,
+        params=None,
+        profile_id=profile_id,
+        if_match=if_match,
+        mle="optional",
+    )
 
 
 def delete_customer_payment_instrument(
     customer_id: str, pi_id: str, profile_id: str | None
 ) -> Call[None]:
     path = f"{_customer_pis(customer_id)}/{segment(pi_id)}"
-    return Call("DELETE", path, parse_nothing, profile_id=profile_id)
+    return Call(method="DELETE", path=path, parse=parse_nothing, profile_id=profile_id)
 
 
 def _addresses(customer_id: str) -> str:
@@ -242,7 +344,13 @@ def post_customer_shipping_address(
 
     path = _addresses(customer_id)
     return Call(
-        "POST", path, parse_model(ShippingAddress), request, None, profile_id, mle="optional"
+        method="POST",
+        path=path,
+        parse=parse_model(ShippingAddress),
+        body=request,
+        params=None,
+        profile_id=profile_id,
+        mle="optional",
     )
 
 
@@ -253,7 +361,14 @@ def get_customer_shipping_addresses_list(
 
     path = _addresses(customer_id)
     parse = parse_model(ShippingAddressList)
-    return Call("GET", path, parse, None, _page(offset, limit), profile_id)
+    return Call(
+        method="GET",
+        path=path,
+        parse=parse,
+        body=None,
+        params=_page(offset, limit),
+        profile_id=profile_id,
+    )
 
 
 def get_customer_shipping_address(
@@ -262,7 +377,7 @@ def get_customer_shipping_address(
     from opentms.client._models import ShippingAddress
 
     path = f"{_addresses(customer_id)}/{segment(address_id)}"
-    return Call("GET", path, parse_model(ShippingAddress), profile_id=profile_id)
+    return Call(method="GET", path=path, parse=parse_model(ShippingAddress), profile_id=profile_id)
 
 
 def patch_customers_shipping_address(
@@ -272,14 +387,23 @@ def patch_customers_shipping_address(
 
     path = f"{_addresses(customer_id)}/{segment(address_id)}"
     parse = parse_model(ShippingAddress)
-    return Call("PATCH", path, parse, request, None, profile_id, if_match, "optional")
+    return Call(
+        method="PATCH",
+        path=path,
+        parse=parse,
+        body=request,
+        params=None,
+        profile_id=profile_id,
+        if_match=if_match,
+        mle="optional",
+    )
 
 
 def delete_customer_shipping_address(
     customer_id: str, address_id: str, profile_id: str | None
 ) -> Call[None]:
     path = f"{_addresses(customer_id)}/{segment(address_id)}"
-    return Call("DELETE", path, parse_nothing, profile_id=profile_id)
+    return Call(method="DELETE", path=path, parse=parse_nothing, profile_id=profile_id)
 
 
 # Network tokens -------------------------------------------------------------------
@@ -289,7 +413,13 @@ def post_tokenized_card(request: Body, profile_id: str | None) -> Call[Tokenized
     from opentms.client._models import TokenizedCard
 
     return Call(
-        "POST", CARDS, parse_model(TokenizedCard), request, None, profile_id, mle="optional"
+        method="POST",
+        path=CARDS,
+        parse=parse_model(TokenizedCard),
+        body=request,
+        params=None,
+        profile_id=profile_id,
+        mle="optional",
     )
 
 
@@ -297,28 +427,44 @@ def get_tokenized_card(card_id: str, profile_id: str | None) -> Call[TokenizedCa
     from opentms.client._models import TokenizedCard
 
     path = f"{CARDS}/{segment(card_id)}"
-    return Call("GET", path, parse_model(TokenizedCard), profile_id=profile_id)
+    return Call(method="GET", path=path, parse=parse_model(TokenizedCard), profile_id=profile_id)
 
 
 def post_tokenized_card_delete(
     card_id: str, request: Body | None, profile_id: str | None
 ) -> Call[None]:
     path = f"{CARDS}/{segment(card_id)}/delete"
-    return Call("POST", path, parse_nothing, request, None, profile_id, mle="optional")
+    return Call(
+        method="POST",
+        path=path,
+        parse=parse_nothing,
+        body=request,
+        params=None,
+        profile_id=profile_id,
+        mle="optional",
+    )
 
 
 def post_issuer_life_cycle_simulation(
     card_id: str, request: Body, profile_id: str | None
 ) -> Call[None]:
     path = f"{CARDS}/{segment(card_id)}/issuer-life-cycle-event-simulations"
-    return Call("POST", path, parse_nothing, request, None, profile_id, mle="optional")
+    return Call(
+        method="POST",
+        path=path,
+        parse=parse_nothing,
+        body=request,
+        params=None,
+        profile_id=profile_id,
+        mle="optional",
+    )
 
 
 def get_card_art_asset(ii_id: str, token_provider: str, asset_type: str) -> Call[CardArtAsset]:
     from opentms.client._models import CardArtAsset
 
     path = f"/tms/v2/tokens/{segment(ii_id)}/{segment(token_provider)}/assets/{segment(asset_type)}"
-    return Call("GET", path, parse_model(CardArtAsset), send_profile=False)
+    return Call(method="GET", path=path, parse=parse_model(CardArtAsset), send_profile=False)
 
 
 def post_token_payment_credentials(
@@ -326,7 +472,14 @@ def post_token_payment_credentials(
 ) -> Call[str]:
     path = f"/tms/v{version}/tokens/{segment(token_id)}/payment-credentials"
     return Call(
-        "POST", path, parse_jwe, request, None, profile_id, mle="optional", accept=JOSE_TYPE
+        method="POST",
+        path=path,
+        parse=parse_jwe,
+        body=request,
+        params=None,
+        profile_id=profile_id,
+        mle="optional",
+        accept=JOSE_TYPE,
     )
 
 
@@ -334,4 +487,12 @@ def post_tokenize(request: Body, profile_id: str | None) -> Call[TokenizeRespons
     from opentms.client._models import TokenizeResponse
 
     parse = parse_model(TokenizeResponse)
-    return Call("POST", "/tms/v2/tokenize", parse, request, None, profile_id, mle="mandatory")
+    return Call(
+        method="POST",
+        path="/tms/v2/tokenize",
+        parse=parse,
+        body=request,
+        params=None,
+        profile_id=profile_id,
+        mle="mandatory",
+    )

@@ -55,12 +55,12 @@ def operations(services: Services, pipeline: Pipeline) -> list[Operation]:
 
     return [
         Operation(
-            "POST",
-            PATH,
-            pipeline.endpoint(post_simulated_authorization),
-            "Authorise with a network token (simulated network and issuer)",
-            "Simulator",
-            200,
-            AuthorizationCreate,
+            method="POST",
+            path=PATH,
+            endpoint=pipeline.endpoint(post_simulated_authorization),
+            summary="Authorise with a network token (simulated network and issuer)",
+            tag="Simulator",
+            status=200,
+            request=AuthorizationCreate,
         ),
     ]

@@ -143,12 +143,12 @@ def operations(services: Services, pipeline: Pipeline) -> list[Operation]:
 
     return [
         Operation(
-            "POST",
-            "/tms/v2/tokenize",
-            pipeline.endpoint(post_tokenize),
-            "Create several tokens in one call",
-            "Tokenize",
-            200,
-            TokenizeCreate,
+            method="POST",
+            path="/tms/v2/tokenize",
+            endpoint=pipeline.endpoint(post_tokenize),
+            summary="Create several tokens in one call",
+            tag="Tokenize",
+            status=200,
+            request=TokenizeCreate,
         ),
     ]
