@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from opentms.client._call import (
+from opentms.client._operation_request import (
     JOSE_TYPE,
     Body,
-    Call,
+    OperationRequest,
     parse_accepted,
     parse_jwe,
     parse_model,
@@ -50,12 +50,12 @@ def _page(offset: int, limit: int, retrieve_bin_details: bool = False) -> dict[s
 
 def post_instrument_identifier(
     request: Body, retrieve_bin_details: bool, profile_id: str | None
-) -> Call[InstrumentIdentifier]:
+) -> OperationRequest[InstrumentIdentifier]:
     from opentms.client._models import InstrumentIdentifier
 
     parse = parse_model(InstrumentIdentifier)
     params = _bin(retrieve_bin_details)
-    return Call(
+    return OperationRequest(
         method="POST",
         path=IIS,
         parse=parse,
@@ -68,11 +68,11 @@ def post_instrument_identifier(
 
 def get_instrument_identifier(
     ii_id: str, retrieve_bin_details: bool, profile_id: str | None
-) -> Call[InstrumentIdentifier]:
+) -> OperationRequest[InstrumentIdentifier]:
     from opentms.client._models import InstrumentIdentifier
 
     path = f"{IIS}/{segment(ii_id)}"
-    return Call(
+    return OperationRequest(
         method="GET",
         path=path,
         parse=parse_model(InstrumentIdentifier),
@@ -88,13 +88,13 @@ def patch_instrument_identifier(
     if_match: str | None,
     retrieve_bin_details: bool,
     profile_id: str | None,
-) -> Call[InstrumentIdentifier]:
+) -> OperationRequest[InstrumentIdentifier]:
     from opentms.client._models import InstrumentIdentifier
 
     path = f"{IIS}/{segment(ii_id)}"
     parse = parse_model(InstrumentIdentifier)
     params = _bin(retrieve_bin_details)
-    return Call(
+    return OperationRequest(
         method="PATCH",
         path=path,
         parse=parse,
@@ -106,20 +106,20 @@ def patch_instrument_identifier(
     )
 
 
-def delete_instrument_identifier(ii_id: str, profile_id: str | None) -> Call[None]:
-    return Call(
+def delete_instrument_identifier(ii_id: str, profile_id: str | None) -> OperationRequest[None]:
+    return OperationRequest(
         method="DELETE", path=f"{IIS}/{segment(ii_id)}", parse=parse_nothing, profile_id=profile_id
     )
 
 
 def get_instrument_identifier_payment_instruments_list(
     ii_id: str, offset: int, limit: int, retrieve_bin_details: bool, profile_id: str | None
-) -> Call[PaymentInstrumentList]:
+) -> OperationRequest[PaymentInstrumentList]:
     from opentms.client._models import PaymentInstrumentList
 
     path = f"{IIS}/{segment(ii_id)}/paymentinstruments"
     params = _page(offset, limit, retrieve_bin_details)
-    return Call(
+    return OperationRequest(
         method="GET",
         path=path,
         parse=parse_model(PaymentInstrumentList),
@@ -131,9 +131,9 @@ def get_instrument_identifier_payment_instruments_list(
 
 def post_instrument_identifier_enrollment(
     ii_id: str, request: Body | None, profile_id: str | None
-) -> Call[bool]:
+) -> OperationRequest[bool]:
     path = f"{IIS}/{segment(ii_id)}/enrollment"
-    return Call(
+    return OperationRequest(
         method="POST",
         path=path,
         parse=parse_accepted,
@@ -149,12 +149,12 @@ def post_instrument_identifier_enrollment(
 
 def post_payment_instrument(
     request: Body, retrieve_bin_details: bool, profile_id: str | None
-) -> Call[PaymentInstrument]:
+) -> OperationRequest[PaymentInstrument]:
     from opentms.client._models import PaymentInstrument
 
     parse = parse_model(PaymentInstrument)
     params = _bin(retrieve_bin_details)
-    return Call(
+    return OperationRequest(
         method="POST",
         path=PIS,
         parse=parse,
@@ -167,11 +167,11 @@ def post_payment_instrument(
 
 def get_payment_instrument(
     pi_id: str, retrieve_bin_details: bool, profile_id: str | None
-) -> Call[PaymentInstrument]:
+) -> OperationRequest[PaymentInstrument]:
     from opentms.client._models import PaymentInstrument
 
     path = f"{PIS}/{segment(pi_id)}"
-    return Call(
+    return OperationRequest(
         method="GET",
         path=path,
         parse=parse_model(PaymentInstrument),
@@ -187,13 +187,13 @@ def patch_payment_instrument(
     if_match: str | None,
     retrieve_bin_details: bool,
     profile_id: str | None,
-) -> Call[PaymentInstrument]:
+) -> OperationRequest[PaymentInstrument]:
     from opentms.client._models import PaymentInstrument
 
     path = f"{PIS}/{segment(pi_id)}"
     parse = parse_model(PaymentInstrument)
     params = _bin(retrieve_bin_details)
-    return Call(
+    return OperationRequest(
         method="PATCH",
         path=path,
         parse=parse,
@@ -205,8 +205,8 @@ def patch_payment_instrument(
     )
 
 
-def delete_payment_instrument(pi_id: str, profile_id: str | None) -> Call[None]:
-    return Call(
+def delete_payment_instrument(pi_id: str, profile_id: str | None) -> OperationRequest[None]:
+    return OperationRequest(
         method="DELETE", path=f"{PIS}/{segment(pi_id)}", parse=parse_nothing, profile_id=profile_id
     )
 
@@ -214,10 +214,10 @@ def delete_payment_instrument(pi_id: str, profile_id: str | None) -> Call[None]:
 # Customers (TMS v2) --------------------------------------------------------------
 
 
-def post_customer(request: Body, profile_id: str | None) -> Call[Customer]:
+def post_customer(request: Body, profile_id: str | None) -> OperationRequest[Customer]:
     from opentms.client._models import Customer
 
-    return Call(
+    return OperationRequest(
         method="POST",
         path=CUSTOMERS,
         parse=parse_model(Customer),
@@ -228,20 +228,22 @@ def post_customer(request: Body, profile_id: str | None) -> Call[Customer]:
     )
 
 
-def get_customer(customer_id: str, profile_id: str | None) -> Call[Customer]:
+def get_customer(customer_id: str, profile_id: str | None) -> OperationRequest[Customer]:
     from opentms.client._models import Customer
 
     path = f"{CUSTOMERS}/{segment(customer_id)}"
-    return Call(method="GET", path=path, parse=parse_model(Customer), profile_id=profile_id)
+    return OperationRequest(
+        method="GET", path=path, parse=parse_model(Customer), profile_id=profile_id
+    )
 
 
 def patch_customer(
     customer_id: str, request: Body, if_match: str | None, profile_id: str | None
-) -> Call[Customer]:
+) -> OperationRequest[Customer]:
     from opentms.client._models import Customer
 
     path = f"{CUSTOMERS}/{segment(customer_id)}"
-    return Call(
+    return OperationRequest(
         method="PATCH",
         path=path,
         parse=parse_model(Customer),
@@ -253,9 +255,9 @@ def patch_customer(
     )
 
 
-def delete_customer(customer_id: str, profile_id: str | None) -> Call[None]:
+def delete_customer(customer_id: str, profile_id: str | None) -> OperationRequest[None]:
     path = f"{CUSTOMERS}/{segment(customer_id)}"
-    return Call(method="DELETE", path=path, parse=parse_nothing, profile_id=profile_id)
+    return OperationRequest(method="DELETE", path=path, parse=parse_nothing, profile_id=profile_id)
 
 
 def _customer_pis(customer_id: str) -> str:
@@ -264,11 +266,11 @@ def _customer_pis(customer_id: str) -> str:
 
 def post_customer_payment_instrument(
     customer_id: str, request: Body, profile_id: str | None
-) -> Call[PaymentInstrument]:
+) -> OperationRequest[PaymentInstrument]:
     from opentms.client._models import PaymentInstrument
 
     path = _customer_pis(customer_id)
-    return Call(
+    return OperationRequest(
         method="POST",
         path=path,
         parse=parse_model(PaymentInstrument),
@@ -281,12 +283,12 @@ def post_customer_payment_instrument(
 
 def get_customer_payment_instruments_list(
     customer_id: str, offset: int, limit: int, profile_id: str | None
-) -> Call[PaymentInstrumentList]:
+) -> OperationRequest[PaymentInstrumentList]:
     from opentms.client._models import PaymentInstrumentList
 
     path = _customer_pis(customer_id)
     parse = parse_model(PaymentInstrumentList)
-    return Call(
+    return OperationRequest(
         method="GET",
         path=path,
         parse=parse,
@@ -298,23 +300,23 @@ def get_customer_payment_instruments_list(
 
 def get_customer_payment_instrument(
     customer_id: str, pi_id: str, profile_id: str | None
-) -> Call[PaymentInstrument]:
+) -> OperationRequest[PaymentInstrument]:
     from opentms.client._models import PaymentInstrument
 
     path = f"{_customer_pis(customer_id)}/{segment(pi_id)}"
-    return Call(
+    return OperationRequest(
         method="GET", path=path, parse=parse_model(PaymentInstrument), profile_id=profile_id
     )
 
 
 def patch_customers_payment_instrument(
     customer_id: str, pi_id: str, request: Body, if_match: str | None, profile_id: str | None
-) -> Call[PaymentInstrument]:
+) -> OperationRequest[PaymentInstrument]:
     from opentms.client._models import PaymentInstrument
 
     path = f"{_customer_pis(customer_id)}/{segment(pi_id)}"
     parse = parse_model(PaymentInstrument)
-    return Call(
+    return OperationRequest(
         method="PATCH",
         path=path,
         parse=parse,
@@ -328,9 +330,9 @@ def patch_customers_payment_instrument(
 
 def delete_customer_payment_instrument(
     customer_id: str, pi_id: str, profile_id: str | None
-) -> Call[None]:
+) -> OperationRequest[None]:
     path = f"{_customer_pis(customer_id)}/{segment(pi_id)}"
-    return Call(method="DELETE", path=path, parse=parse_nothing, profile_id=profile_id)
+    return OperationRequest(method="DELETE", path=path, parse=parse_nothing, profile_id=profile_id)
 
 
 def _addresses(customer_id: str) -> str:
@@ -339,11 +341,11 @@ def _addresses(customer_id: str) -> str:
 
 def post_customer_shipping_address(
     customer_id: str, request: Body, profile_id: str | None
-) -> Call[ShippingAddress]:
+) -> OperationRequest[ShippingAddress]:
     from opentms.client._models import ShippingAddress
 
     path = _addresses(customer_id)
-    return Call(
+    return OperationRequest(
         method="POST",
         path=path,
         parse=parse_model(ShippingAddress),
@@ -356,12 +358,12 @@ def post_customer_shipping_address(
 
 def get_customer_shipping_addresses_list(
     customer_id: str, offset: int, limit: int, profile_id: str | None
-) -> Call[ShippingAddressList]:
+) -> OperationRequest[ShippingAddressList]:
     from opentms.client._models import ShippingAddressList
 
     path = _addresses(customer_id)
     parse = parse_model(ShippingAddressList)
-    return Call(
+    return OperationRequest(
         method="GET",
         path=path,
         parse=parse,
@@ -373,21 +375,23 @@ def get_customer_shipping_addresses_list(
 
 def get_customer_shipping_address(
     customer_id: str, address_id: str, profile_id: str | None
-) -> Call[ShippingAddress]:
+) -> OperationRequest[ShippingAddress]:
     from opentms.client._models import ShippingAddress
 
     path = f"{_addresses(customer_id)}/{segment(address_id)}"
-    return Call(method="GET", path=path, parse=parse_model(ShippingAddress), profile_id=profile_id)
+    return OperationRequest(
+        method="GET", path=path, parse=parse_model(ShippingAddress), profile_id=profile_id
+    )
 
 
 def patch_customers_shipping_address(
     customer_id: str, address_id: str, request: Body, if_match: str | None, profile_id: str | None
-) -> Call[ShippingAddress]:
+) -> OperationRequest[ShippingAddress]:
     from opentms.client._models import ShippingAddress
 
     path = f"{_addresses(customer_id)}/{segment(address_id)}"
     parse = parse_model(ShippingAddress)
-    return Call(
+    return OperationRequest(
         method="PATCH",
         path=path,
         parse=parse,
@@ -401,18 +405,18 @@ def patch_customers_shipping_address(
 
 def delete_customer_shipping_address(
     customer_id: str, address_id: str, profile_id: str | None
-) -> Call[None]:
+) -> OperationRequest[None]:
     path = f"{_addresses(customer_id)}/{segment(address_id)}"
-    return Call(method="DELETE", path=path, parse=parse_nothing, profile_id=profile_id)
+    return OperationRequest(method="DELETE", path=path, parse=parse_nothing, profile_id=profile_id)
 
 
 # Network tokens -------------------------------------------------------------------
 
 
-def post_tokenized_card(request: Body, profile_id: str | None) -> Call[TokenizedCard]:
+def post_tokenized_card(request: Body, profile_id: str | None) -> OperationRequest[TokenizedCard]:
     from opentms.client._models import TokenizedCard
 
-    return Call(
+    return OperationRequest(
         method="POST",
         path=CARDS,
         parse=parse_model(TokenizedCard),
@@ -423,18 +427,20 @@ def post_tokenized_card(request: Body, profile_id: str | None) -> Call[Tokenized
     )
 
 
-def get_tokenized_card(card_id: str, profile_id: str | None) -> Call[TokenizedCard]:
+def get_tokenized_card(card_id: str, profile_id: str | None) -> OperationRequest[TokenizedCard]:
     from opentms.client._models import TokenizedCard
 
     path = f"{CARDS}/{segment(card_id)}"
-    return Call(method="GET", path=path, parse=parse_model(TokenizedCard), profile_id=profile_id)
+    return OperationRequest(
+        method="GET", path=path, parse=parse_model(TokenizedCard), profile_id=profile_id
+    )
 
 
 def post_tokenized_card_delete(
     card_id: str, request: Body | None, profile_id: str | None
-) -> Call[None]:
+) -> OperationRequest[None]:
     path = f"{CARDS}/{segment(card_id)}/delete"
-    return Call(
+    return OperationRequest(
         method="POST",
         path=path,
         parse=parse_nothing,
@@ -447,9 +453,9 @@ def post_tokenized_card_delete(
 
 def post_issuer_life_cycle_simulation(
     card_id: str, request: Body, profile_id: str | None
-) -> Call[None]:
+) -> OperationRequest[None]:
     path = f"{CARDS}/{segment(card_id)}/issuer-life-cycle-event-simulations"
-    return Call(
+    return OperationRequest(
         method="POST",
         path=path,
         parse=parse_nothing,
@@ -460,18 +466,22 @@ def post_issuer_life_cycle_simulation(
     )
 
 
-def get_card_art_asset(ii_id: str, token_provider: str, asset_type: str) -> Call[CardArtAsset]:
+def get_card_art_asset(
+    ii_id: str, token_provider: str, asset_type: str
+) -> OperationRequest[CardArtAsset]:
     from opentms.client._models import CardArtAsset
 
     path = f"/tms/v2/tokens/{segment(ii_id)}/{segment(token_provider)}/assets/{segment(asset_type)}"
-    return Call(method="GET", path=path, parse=parse_model(CardArtAsset), send_profile=False)
+    return OperationRequest(
+        method="GET", path=path, parse=parse_model(CardArtAsset), send_profile=False
+    )
 
 
 def post_token_payment_credentials(
     token_id: str, request: Body | None, profile_id: str | None, version: int = 2
-) -> Call[str]:
+) -> OperationRequest[str]:
     path = f"/tms/v{version}/tokens/{segment(token_id)}/payment-credentials"
-    return Call(
+    return OperationRequest(
         method="POST",
         path=path,
         parse=parse_jwe,
@@ -483,11 +493,11 @@ def post_token_payment_credentials(
     )
 
 
-def post_tokenize(request: Body, profile_id: str | None) -> Call[TokenizeResponse]:
+def post_tokenize(request: Body, profile_id: str | None) -> OperationRequest[TokenizeResponse]:
     from opentms.client._models import TokenizeResponse
 
     parse = parse_model(TokenizeResponse)
-    return Call(
+    return OperationRequest(
         method="POST",
         path="/tms/v2/tokenize",
         parse=parse,

@@ -6,7 +6,7 @@ from starlette.responses import Response
 
 from opentms.adapters.http import render
 from opentms.adapters.http.openapi import IF_MATCH, PAGING, Operation
-from opentms.adapters.http.pipeline import Call, Pipeline, json_response, no_content
+from opentms.adapters.http.pipeline import AuthenticatedRequest, Pipeline, json_response, no_content
 from opentms.adapters.http.routes.inputs import patched, stored
 from opentms.adapters.http.schemas.customers import (
     STORED_FIELDS,
@@ -26,45 +26,45 @@ def operations(services: Services, pipeline: Pipeline) -> list[Operation]:
     customers = services.customers
     addresses = services.shipping_addresses
 
-    def post_customer(call: Call) -> Response:
-        model, _ = call.model(CustomerCreate)
-        view = customers.create(call.tenant, stored(model, STORED_FIELDS))
+    def post_customer(request: AuthenticatedRequest) -> Response:
+        model, _ = request.model(CustomerCreate)
+        view = customers.create(request.tenant, stored(model, STORED_FIELDS))
         return json_response(render.customer(view), 201, view.customer.version)
 
-    def get_customer(call: Call) -> Response:
-        view = customers.retrieve(call.tenant, call.path("customerId"))
+    def get_customer(request: AuthenticatedRequest) -> Response:
+        view = customers.retrieve(request.tenant, request.path("customerId"))
         return json_response(render.customer(view), 200, view.customer.version)
 
-    def patch_customer(call: Call) -> Response:
-        model, _ = call.model(CustomerUpdate)
+    def patch_customer(request: AuthenticatedRequest) -> Response:
+        model, _ = request.model(CustomerUpdate)
         view = customers.update(
-            call.tenant,
-            call.path("customerId"),
+            request.tenant,
+            request.path("customerId"),
             patched(model, STORED_FIELDS),
-            call.header("if-match"),
+            request.header("if-match"),
             model.default_payment_instrument.id if model.default_payment_instrument else None,
             model.default_shipping_address.id if model.default_shipping_address else None,
         )
         return json_response(render.customer(view), 200, view.customer.version)
 
-    def delete_customer(call: Call) -> Response:
-        customers.delete(call.tenant, call.path("customerId"))
+    def delete_customer(request: AuthenticatedRequest) -> Response:
+        customers.delete(request.tenant, request.path("customerId"))
         return no_content()
 
-    def post_customer_shipping_address(call: Call) -> Response:
-        model, _ = call.model(ShippingAddressCreate)
+    def post_customer_shipping_address(request: AuthenticatedRequest) -> Response:
+        model, _ = request.model(ShippingAddressCreate)
         address = addresses.create(
-            call.tenant,
-            call.path("customerId"),
+            request.tenant,
+            request.path("customerId"),
             stored(model, ADDRESS_FIELDS),
             bool(model.default),
         )
         return json_response(render.shipping_address(address), 201, address.version)
 
-    def get_customer_shipping_addresses_list(call: Call) -> Response:
-        offset, limit = call.paging()
-        customer_id = call.path("customerId")
-        page = addresses.list_for_customer(call.tenant, customer_id, offset, limit)
+    def get_customer_shipping_addresses_list(request: AuthenticatedRequest) -> Response:
+        offset, limit = request.paging()
+        customer_id = request.path("customerId")
+        page = addresses.list_for_customer(request.tenant, customer_id, offset, limit)
         body = render.page(
             ADDRESSES.replace("{customerId}", customer_id),
             "shippingAddresses",
@@ -73,26 +73,28 @@ def operations(services: Services, pipeline: Pipeline) -> list[Operation]:
         )
         return json_response(body, 200, None, **{"x-total-count": str(page.total)})
 
-    def get_customer_shipping_address(call: Call) -> Response:
+    def get_customer_shipping_address(request: AuthenticatedRequest) -> Response:
         address = addresses.retrieve(
-            call.tenant, call.path("customerId"), call.path("shippingAddressId")
+            request.tenant, request.path("customerId"), request.path("shippingAddressId")
         )
         return json_response(render.shipping_address(address), 200, address.version)
 
-    def patch_customers_shipping_address(call: Call) -> Response:
-        model, _ = call.model(ShippingAddressUpdate)
+    def patch_customers_shipping_address(request: AuthenticatedRequest) -> Response:
+        model, _ = request.model(ShippingAddressUpdate)
         address = addresses.update(
-            call.tenant,
-            call.path("customerId"),
-            call.path("shippingAddressId"),
+            request.tenant,
+            request.path("customerId"),
+            request.path("shippingAddressId"),
             patched(model, ADDRESS_FIELDS),
-            call.header("if-match"),
+            request.header("if-match"),
             bool(model.default),
         )
         return json_response(render.shipping_address(address), 200, address.version)
 
-    def delete_customer_shipping_address(call: Call) -> Response:
-        addresses.delete(call.tenant, call.path("customerId"), call.path("shippingAddressId"))
+    def delete_customer_shipping_address(request: AuthenticatedRequest) -> Response:
+        addresses.delete(
+            request.tenant, request.path("customerId"), request.path("shippingAddressId")
+        )
         return no_content()
 
     e = pipeline.endpoint

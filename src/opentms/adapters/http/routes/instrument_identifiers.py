@@ -6,7 +6,7 @@ from starlette.responses import Response
 
 from opentms.adapters.http import render
 from opentms.adapters.http.openapi import IF_MATCH, PAGING, RETRIEVE_BIN_DETAILS, Operation
-from opentms.adapters.http.pipeline import Call, Pipeline, json_response, no_content
+from opentms.adapters.http.pipeline import AuthenticatedRequest, Pipeline, json_response, no_content
 from opentms.adapters.http.routes.inputs import expiry_of, patched, require_instrument, stored
 from opentms.adapters.http.schemas.instrument_identifiers import (
     STORED_FIELDS,
@@ -21,12 +21,12 @@ BASE = "/tms/v1/instrumentidentifiers"
 def operations(services: Services, pipeline: Pipeline) -> list[Operation]:
     service = services.instrument_identifiers
 
-    def post_instrument_identifier(call: Call) -> Response:
-        bin_lookup = call.flag("retrieveBinDetails")
-        model, _ = call.model(InstrumentIdentifierCreate)
+    def post_instrument_identifier(request: AuthenticatedRequest) -> Response:
+        bin_lookup = request.flag("retrieveBinDetails")
+        model, _ = request.model(InstrumentIdentifierCreate)
         instrument = require_instrument(model.card, model.bank_account)
         view, created = service.create(
-            call.tenant, instrument, stored(model, STORED_FIELDS), expiry_of(model.card)
+            request.tenant, instrument, stored(model, STORED_FIELDS), expiry_of(model.card)
         )
         ii = view.instrument_identifier
         return json_response(
@@ -36,38 +36,40 @@ def operations(services: Services, pipeline: Pipeline) -> list[Operation]:
             location=render.ii_path(ii.id),
         )
 
-    def get_instrument_identifier(call: Call) -> Response:
-        bin_lookup = call.flag("retrieveBinDetails")
-        view = service.retrieve(call.tenant, call.path("instrumentIdentifierId"))
+    def get_instrument_identifier(request: AuthenticatedRequest) -> Response:
+        bin_lookup = request.flag("retrieveBinDetails")
+        view = service.retrieve(request.tenant, request.path("instrumentIdentifierId"))
         version = view.instrument_identifier.version
         return json_response(render.instrument_identifier(view, bin_lookup), 200, version)
 
-    def patch_instrument_identifier(call: Call) -> Response:
-        bin_lookup = call.flag("retrieveBinDetails")
-        model, _ = call.model(InstrumentIdentifierUpdate)
+    def patch_instrument_identifier(request: AuthenticatedRequest) -> Response:
+        bin_lookup = request.flag("retrieveBinDetails")
+        model, _ = request.model(InstrumentIdentifierUpdate)
         sent_number = bool(
             (model.card and model.card.number) or (model.bank_account and model.bank_account.number)
         )
         view = service.update(
-            call.tenant,
-            call.path("instrumentIdentifierId"),
+            request.tenant,
+            request.path("instrumentIdentifierId"),
             patched(model, STORED_FIELDS),
-            call.header("if-match"),
+            request.header("if-match"),
             sent_number,
         )
         version = view.instrument_identifier.version
         return json_response(render.instrument_identifier(view, bin_lookup), 200, version)
 
-    def delete_instrument_identifier(call: Call) -> Response:
-        service.delete(call.tenant, call.path("instrumentIdentifierId"))
+    def delete_instrument_identifier(request: AuthenticatedRequest) -> Response:
+        service.delete(request.tenant, request.path("instrumentIdentifierId"))
         return no_content()
 
-    def get_instrument_identifier_payment_instruments_list(call: Call) -> Response:
-        bin_lookup = call.flag("retrieveBinDetails")
-        offset, limit = call.paging()
-        ii_id = call.path("instrumentIdentifierId")
+    def get_instrument_identifier_payment_instruments_list(
+        request: AuthenticatedRequest,
+    ) -> Response:
+        bin_lookup = request.flag("retrieveBinDetails")
+        offset, limit = request.paging()
+        ii_id = request.path("instrumentIdentifierId")
         page = services.payment_instruments.list_for_instrument_identifier(
-            call.tenant, ii_id, offset, limit
+            request.tenant, ii_id, offset, limit
         )
         body = render.page(
             f"{BASE}/{ii_id}/paymentinstruments",
@@ -77,10 +79,10 @@ def operations(services: Services, pipeline: Pipeline) -> list[Operation]:
         )
         return json_response(body, 200, None, **{"x-total-count": str(page.total)})
 
-    def post_instrument_identifier_enrollment(call: Call) -> Response:
-        model, _ = call.model(InstrumentIdentifierCreate)
+    def post_instrument_identifier_enrollment(request: AuthenticatedRequest) -> Response:
+        model, _ = request.model(InstrumentIdentifierCreate)
         submitted = service.enroll(
-            call.tenant, call.path("instrumentIdentifierId"), expiry_of(model.card)
+            request.tenant, request.path("instrumentIdentifierId"), expiry_of(model.card)
         )
         return Response(status_code=202 if submitted else 204)
 

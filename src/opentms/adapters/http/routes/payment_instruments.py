@@ -7,7 +7,7 @@ from starlette.responses import Response
 
 from opentms.adapters.http import render
 from opentms.adapters.http.openapi import IF_MATCH, PAGING, RETRIEVE_BIN_DETAILS, Operation
-from opentms.adapters.http.pipeline import Call, Pipeline, json_response, no_content
+from opentms.adapters.http.pipeline import AuthenticatedRequest, Pipeline, json_response, no_content
 from opentms.adapters.http.routes.inputs import instrument_identifier_ref, patched, stored
 from opentms.adapters.http.schemas.payment_instruments import (
     STORED_FIELDS,
@@ -24,55 +24,59 @@ SCOPED = "/tms/v2/customers/{customerId}/payment-instruments"
 def operations(services: Services, pipeline: Pipeline) -> list[Operation]:
     service = services.payment_instruments
 
-    def create(call: Call, customer_id: str | None, bin_lookup: bool) -> Response:
-        model, _ = call.model(PaymentInstrumentCreate)
+    def create(
+        request: AuthenticatedRequest, customer_id: str | None, bin_lookup: bool
+    ) -> Response:
+        model, _ = request.model(PaymentInstrumentCreate)
         ref = (
             instrument_identifier_ref(model.instrument_identifier, model.card)
             or InstrumentIdentifierRef()
         )
         view = service.create(
-            call.tenant, ref, stored(model, STORED_FIELDS), customer_id, bool(model.default)
+            request.tenant, ref, stored(model, STORED_FIELDS), customer_id, bool(model.default)
         )
         pi = view.payment_instrument
         return json_response(render.payment_instrument(view, bin_lookup), 201, pi.version)
 
-    def update(call: Call, customer_id: str | None, bin_lookup: bool) -> Response:
-        model, _ = call.model(PaymentInstrumentUpdate)
+    def update(
+        request: AuthenticatedRequest, customer_id: str | None, bin_lookup: bool
+    ) -> Response:
+        model, _ = request.model(PaymentInstrumentUpdate)
         view = service.update(
-            call.tenant,
-            call.path("paymentInstrumentId"),
+            request.tenant,
+            request.path("paymentInstrumentId"),
             instrument_identifier_ref(model.instrument_identifier, model.card),
             patched(model, STORED_FIELDS),
-            call.header("if-match"),
+            request.header("if-match"),
             customer_id,
             bool(model.default),
         )
         pi = view.payment_instrument
         return json_response(render.payment_instrument(view, bin_lookup), 200, pi.version)
 
-    def post_payment_instrument(call: Call) -> Response:
-        return create(call, None, call.flag("retrieveBinDetails"))
+    def post_payment_instrument(request: AuthenticatedRequest) -> Response:
+        return create(request, None, request.flag("retrieveBinDetails"))
 
-    def get_payment_instrument(call: Call) -> Response:
-        bin_lookup = call.flag("retrieveBinDetails")
-        view = service.retrieve(call.tenant, call.path("paymentInstrumentId"))
+    def get_payment_instrument(request: AuthenticatedRequest) -> Response:
+        bin_lookup = request.flag("retrieveBinDetails")
+        view = service.retrieve(request.tenant, request.path("paymentInstrumentId"))
         body = render.payment_instrument(view, bin_lookup)
         return json_response(body, 200, view.payment_instrument.version)
 
-    def patch_payment_instrument(call: Call) -> Response:
-        return update(call, None, call.flag("retrieveBinDetails"))
+    def patch_payment_instrument(request: AuthenticatedRequest) -> Response:
+        return update(request, None, request.flag("retrieveBinDetails"))
 
-    def delete_payment_instrument(call: Call) -> Response:
-        service.delete(call.tenant, call.path("paymentInstrumentId"))
+    def delete_payment_instrument(request: AuthenticatedRequest) -> Response:
+        service.delete(request.tenant, request.path("paymentInstrumentId"))
         return no_content()
 
-    def post_customer_payment_instrument(call: Call) -> Response:
-        return create(call, call.path("customerId"), False)
+    def post_customer_payment_instrument(request: AuthenticatedRequest) -> Response:
+        return create(request, request.path("customerId"), False)
 
-    def get_customer_payment_instruments_list(call: Call) -> Response:
-        offset, limit = call.paging()
-        customer_id = call.path("customerId")
-        page = service.list_for_customer(call.tenant, customer_id, offset, limit)
+    def get_customer_payment_instruments_list(request: AuthenticatedRequest) -> Response:
+        offset, limit = request.paging()
+        customer_id = request.path("customerId")
+        page = service.list_for_customer(request.tenant, customer_id, offset, limit)
         body = render.page(
             SCOPED.replace("{customerId}", customer_id),
             "paymentInstruments",
@@ -81,18 +85,20 @@ def operations(services: Services, pipeline: Pipeline) -> list[Operation]:
         )
         return json_response(body, 200, None, **{"x-total-count": str(page.total)})
 
-    def get_customer_payment_instrument(call: Call) -> Response:
+    def get_customer_payment_instrument(request: AuthenticatedRequest) -> Response:
         view = service.retrieve(
-            call.tenant, call.path("paymentInstrumentId"), call.path("customerId")
+            request.tenant, request.path("paymentInstrumentId"), request.path("customerId")
         )
         body = render.payment_instrument(view)
         return json_response(body, 200, view.payment_instrument.version)
 
-    def patch_customers_payment_instrument(call: Call) -> Response:
-        return update(call, call.path("customerId"), False)
+    def patch_customers_payment_instrument(request: AuthenticatedRequest) -> Response:
+        return update(request, request.path("customerId"), False)
 
-    def delete_customer_payment_instrument(call: Call) -> Response:
-        service.delete(call.tenant, call.path("paymentInstrumentId"), call.path("customerId"))
+    def delete_customer_payment_instrument(request: AuthenticatedRequest) -> Response:
+        service.delete(
+            request.tenant, request.path("paymentInstrumentId"), request.path("customerId")
+        )
         return no_content()
 
     e = pipeline.endpoint

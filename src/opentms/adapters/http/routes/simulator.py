@@ -6,7 +6,7 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from opentms.adapters.http.openapi import Operation
-from opentms.adapters.http.pipeline import Call, Pipeline, json_response
+from opentms.adapters.http.pipeline import AuthenticatedRequest, Pipeline, json_response
 from opentms.adapters.http.schemas.tokens import AuthorizationCreate
 from opentms.crypto.cryptograms import TransactionType
 from opentms.domain.errors import FieldError, InvalidFields
@@ -18,15 +18,15 @@ PATH = "/opentms/v1/simulations/authorizations"
 
 
 def operations(services: Services, pipeline: Pipeline) -> list[Operation]:
-    def post_simulated_authorization(call: Call) -> Response:
-        model, _ = call.model(AuthorizationCreate)
+    def post_simulated_authorization(request: AuthenticatedRequest) -> Response:
+        model, _ = request.model(AuthorizationCreate)
         if (model.cryptogram is None) == (model.security_code is None):
             raise InvalidFields(
                 "Send exactly one of cryptogram or securityCode.",
                 (FieldError("cryptogram"), FieldError("securityCode")),
             )
         data = transaction_data(
-            call.tenant.merchant_id,
+            request.tenant.merchant_id,
             model.amount,
             model.currency,
             TransactionType(model.transaction_type or "ECOM"),
@@ -35,7 +35,7 @@ def operations(services: Services, pipeline: Pipeline) -> list[Operation]:
         )
         decision = services.authorizations.authorize(
             Authorization(
-                merchant_id=call.tenant.merchant_id,
+                merchant_id=request.tenant.merchant_id,
                 token_number=model.token_number,
                 expiration_month=model.expiration_month,
                 expiration_year=model.expiration_year,

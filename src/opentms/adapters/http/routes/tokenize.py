@@ -12,7 +12,7 @@ from starlette.responses import Response
 
 from opentms.adapters.http import render
 from opentms.adapters.http.openapi import Operation
-from opentms.adapters.http.pipeline import Call, Pipeline, json_response
+from opentms.adapters.http.pipeline import AuthenticatedRequest, Pipeline, json_response
 from opentms.adapters.http.routes.inputs import (
     expiry_of,
     instrument_identifier_ref,
@@ -136,9 +136,9 @@ def operations(services: Services, pipeline: Pipeline) -> list[Operation]:
         services.shipping_addresses,
     )
 
-    def post_tokenize(call: Call) -> Response:
-        model, _ = call.model(TokenizeCreate)
-        outcomes = tokenizer.tokenize(call.tenant, tokenize_request(model))
+    def post_tokenize(request: AuthenticatedRequest) -> Response:
+        model, _ = request.model(TokenizeCreate)
+        outcomes = tokenizer.tokenize(request.tenant, tokenize_request(model))
         return json_response(render.tokenize(outcomes))
 
     return [

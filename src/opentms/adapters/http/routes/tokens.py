@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from opentms.adapters.http import render
 from opentms.adapters.http.openapi import Operation
-from opentms.adapters.http.pipeline import Call, Pipeline, json_response, no_content
+from opentms.adapters.http.pipeline import AuthenticatedRequest, Pipeline, json_response, no_content
 from opentms.adapters.http.schemas.tokens import (
     LifeCycleSimulation,
     PaymentCredentialsCreate,
@@ -38,13 +38,13 @@ def operations(services: Services, pipeline: Pipeline) -> list[Operation]:
     tokens = services.network_tokens
     credentials = services.payment_credentials
 
-    def post_tokenized_card(call: Call) -> Response:
-        model, _ = call.model(TokenizedCardCreate)
+    def post_tokenized_card(request: AuthenticatedRequest) -> Response:
+        model, _ = request.model(TokenizedCardCreate)
         if model.card is None or model.card.number is None:
             raise MissingFields("card.number is required.", (FieldError("card.number"),))
         pan = PAN.parse(model.card.number)
         token = tokens.create(
-            call.tenant,
+            request.tenant,
             pan,
             CardExpiry(model.card.expiration_month, model.card.expiration_year),
             model.source or "ONFILE",
@@ -52,28 +52,28 @@ def operations(services: Services, pipeline: Pipeline) -> list[Operation]:
         )
         return json_response(render.tokenized_card(token), 201, token.version)
 
-    def get_tokenized_card(call: Call) -> Response:
-        token = tokens.retrieve(call.tenant, call.path("tokenizedCardId"))
+    def get_tokenized_card(request: AuthenticatedRequest) -> Response:
+        token = tokens.retrieve(request.tenant, request.path("tokenizedCardId"))
         return json_response(render.tokenized_card(token), 200, token.version)
 
-    def delete_tokenized_card(call: Call) -> Response:
-        tokens.delete(call.tenant, call.path("tokenizedCardId"))
+    def delete_tokenized_card(request: AuthenticatedRequest) -> Response:
+        tokens.delete(request.tenant, request.path("tokenizedCardId"))
         return no_content()
 
-    def post_tokenized_card_delete(call: Call) -> Response:
-        call.model(TokenizedCardDelete)
-        tokens.delete(call.tenant, call.path("tokenizedCardId"))
+    def post_tokenized_card_delete(request: AuthenticatedRequest) -> Response:
+        request.model(TokenizedCardDelete)
+        tokens.delete(request.tenant, request.path("tokenizedCardId"))
         return no_content()
 
-    def post_issuer_life_cycle_simulation(call: Call) -> Response:
-        model, _ = call.model(LifeCycleSimulation)
+    def post_issuer_life_cycle_simulation(request: AuthenticatedRequest) -> Response:
+        model, _ = request.model(LifeCycleSimulation)
         card = model.card
         art = model.metadata.card_art if model.metadata else None
         update = art.combined_asset.update if art and art.combined_asset else None
         tokens.simulate_life_cycle(
-            call.tenant,
-            call.path("tokenizedCardId"),
-            call.header("profile-id"),
+            request.tenant,
+            request.path("tokenizedCardId"),
+            request.header("profile-id"),
             TokenState(model.state) if model.state else None,
             card.last4 if card else None,
             (card.expiration_month if card else None) or model.expiration_month,
@@ -82,12 +82,12 @@ def operations(services: Services, pipeline: Pipeline) -> list[Operation]:
         )
         return no_content()
 
-    def get_card_art_asset(call: Call) -> Response:
-        asset_type = call.path("assetType")
+    def get_card_art_asset(request: AuthenticatedRequest) -> Response:
+        asset_type = request.path("assetType")
         token, asset_id, image = tokens.card_art(
-            call.tenant,
-            call.path("instrumentIdentifierId"),
-            call.path("tokenProvider"),
+            request.tenant,
+            request.path("instrumentIdentifierId"),
+            request.path("tokenProvider"),
             asset_type,
         )
         body = {
@@ -105,8 +105,8 @@ def operations(services: Services, pipeline: Pipeline) -> list[Operation]:
         }
         return json_response(body)
 
-    def issue(call: Call, version: int) -> Response:
-        model, _ = call.model(PaymentCredentialsCreate)
+    def issue(request: AuthenticatedRequest, version: int) -> Response:
+        model, _ = request.model(PaymentCredentialsCreate)
         amount = model.order_information.amount_details if model.order_information else None
         passkey = any(
             identity is not None
@@ -115,7 +115,7 @@ def operations(services: Services, pipeline: Pipeline) -> list[Operation]:
             and bool(identity.data)
             for identity in model.authenticated_identities or []
         )
-        request = CredentialsRequest(
+        credentials_request = CredentialsRequest(
             version=version,
             credential_type=(
                 CredentialType(model.payment_credential_type)
@@ -127,17 +127,17 @@ def operations(services: Services, pipeline: Pipeline) -> list[Operation]:
             currency=amount.currency if amount else None,
             authenticated_by_passkey=passkey,
         )
-        issued = credentials.issue(call.tenant, call.path("tokenId"), request)
+        issued = credentials.issue(request.tenant, request.path("tokenId"), credentials_request)
         plaintext = orjson.dumps(render.payment_credentials(issued))
-        kid, public_key = services.merchants.credentials_key(call.tenant.merchant_id)
+        kid, public_key = services.merchants.credentials_key(request.tenant.merchant_id)
         sealed = jwe.encrypt_compact(public_key, kid, plaintext, {"cty": "json", "typ": "JWT"})
         return Response(sealed, 201, headers={"content-type": JOSE_CONTENT_TYPE})
 
-    def post_token_payment_credentials(call: Call) -> Response:
-        return issue(call, 2)
+    def post_token_payment_credentials(request: AuthenticatedRequest) -> Response:
+        return issue(request, 2)
 
-    def post_token_payment_credentials_v3(call: Call) -> Response:
-        return issue(call, 3)
+    def post_token_payment_credentials_v3(request: AuthenticatedRequest) -> Response:
+        return issue(request, 3)
 
     e = pipeline.endpoint
     one = CARDS + "/{tokenizedCardId}"

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
     from opentms.client._models import TMSResponse
 
-__all__ = ["Body", "Call", "segment"]
+__all__ = ["Body", "OperationRequest", "segment"]
 
 T = TypeVar("T")
 R = TypeVar("R", bound="TMSResponse")
@@ -43,7 +43,7 @@ def as_httpx(answer: Answer) -> httpx.Response:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Call(Generic[T]):
+class OperationRequest(Generic[T]):
     """A request to make and the parser of its (decrypted) success body.
     Built by keyword. ``profile_id=None`` means the client's default profile."""
 
