@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from starlette.responses import Response
 
 from opentms.adapters.http import render
@@ -16,28 +18,36 @@ from opentms.adapters.http.schemas.customers import (
     ShippingAddressUpdate,
 )
 from opentms.services.container import Services
+from opentms.services.customers import CustomerService, ShippingAddressService
 
 CUSTOMERS = "/tms/v2/customers"
 ADDRESSES = "/tms/v2/customers/{customerId}/shipping-addresses"
+ONE = CUSTOMERS + "/{customerId}"
+ADDRESS = ADDRESSES + "/{shippingAddressId}"
 ADDRESS_FIELDS = frozenset({"ship_to"})
+CUSTOMER_TAG = "Customer"
+ADDRESS_TAG = "Customer Shipping Address"
 
 
-def operations(services: Services, pipeline: Pipeline) -> list[Operation]:
-    customers = services.customers
-    addresses = services.shipping_addresses
+@dataclass(frozen=True)
+class CustomerRoutes:
+    """The handlers of customers and their shipping addresses, over the services they call."""
 
-    def post_customer(request: AuthenticatedRequest) -> Response:
+    customers: CustomerService
+    addresses: ShippingAddressService
+
+    def post_customer(self, request: AuthenticatedRequest) -> Response:
         model, _ = request.model(CustomerCreate)
-        view = customers.create(request.tenant, stored(model, STORED_FIELDS))
+        view = self.customers.create(request.tenant, stored(model, STORED_FIELDS))
         return json_response(render.customer(view), 201, view.customer.version)
 
-    def get_customer(request: AuthenticatedRequest) -> Response:
-        view = customers.retrieve(request.tenant, request.path("customerId"))
+    def get_customer(self, request: AuthenticatedRequest) -> Response:
+        view = self.customers.retrieve(request.tenant, request.path("customerId"))
         return json_response(render.customer(view), 200, view.customer.version)
 
-    def patch_customer(request: AuthenticatedRequest) -> Response:
+    def patch_customer(self, request: AuthenticatedRequest) -> Response:
         model, _ = request.model(CustomerUpdate)
-        view = customers.update(
+        view = self.customers.update(
             request.tenant,
             request.path("customerId"),
             patched(model, STORED_FIELDS),
@@ -47,13 +57,13 @@ def operations(services: Services, pipeline: Pipeline) -> list[Operation]:
         )
         return json_response(render.customer(view), 200, view.customer.version)
 
-    def delete_customer(request: AuthenticatedRequest) -> Response:
-        customers.delete(request.tenant, request.path("customerId"))
+    def delete_customer(self, request: AuthenticatedRequest) -> Response:
+        self.customers.delete(request.tenant, request.path("customerId"))
         return no_content()
 
-    def post_customer_shipping_address(request: AuthenticatedRequest) -> Response:
+    def post_customer_shipping_address(self, request: AuthenticatedRequest) -> Response:
         model, _ = request.model(ShippingAddressCreate)
-        address = addresses.create(
+        address = self.addresses.create(
             request.tenant,
             request.path("customerId"),
             stored(model, ADDRESS_FIELDS),
@@ -61,10 +71,10 @@ def operations(services: Services, pipeline: Pipeline) -> list[Operation]:
         )
         return json_response(render.shipping_address(address), 201, address.version)
 
-    def get_customer_shipping_addresses_list(request: AuthenticatedRequest) -> Response:
+    def get_customer_shipping_addresses_list(self, request: AuthenticatedRequest) -> Response:
         offset, limit = request.paging()
         customer_id = request.path("customerId")
-        page = addresses.list_for_customer(request.tenant, customer_id, offset, limit)
+        page = self.addresses.list_for_customer(request.tenant, customer_id, offset, limit)
         body = render.page(
             ADDRESSES.replace("{customerId}", customer_id),
             "shippingAddresses",
@@ -73,15 +83,15 @@ def operations(services: Services, pipeline: Pipeline) -> list[Operation]:
         )
         return json_response(body, 200, None, **{"x-total-count": str(page.total)})
 
-    def get_customer_shipping_address(request: AuthenticatedRequest) -> Response:
-        address = addresses.retrieve(
+    def get_customer_shipping_address(self, request: AuthenticatedRequest) -> Response:
+        address = self.addresses.retrieve(
             request.tenant, request.path("customerId"), request.path("shippingAddressId")
         )
         return json_response(render.shipping_address(address), 200, address.version)
 
-    def patch_customers_shipping_address(request: AuthenticatedRequest) -> Response:
+    def patch_customers_shipping_address(self, request: AuthenticatedRequest) -> Response:
         model, _ = request.model(ShippingAddressUpdate)
-        address = addresses.update(
+        address = self.addresses.update(
             request.tenant,
             request.path("customerId"),
             request.path("shippingAddressId"),
@@ -91,89 +101,90 @@ def operations(services: Services, pipeline: Pipeline) -> list[Operation]:
         )
         return json_response(render.shipping_address(address), 200, address.version)
 
-    def delete_customer_shipping_address(request: AuthenticatedRequest) -> Response:
-        addresses.delete(
+    def delete_customer_shipping_address(self, request: AuthenticatedRequest) -> Response:
+        self.addresses.delete(
             request.tenant, request.path("customerId"), request.path("shippingAddressId")
         )
         return no_content()
 
+
+def operations(services: Services, pipeline: Pipeline) -> list[Operation]:
+    """The route table, in the order Starlette tries it."""
+    routes = CustomerRoutes(services.customers, services.shipping_addresses)
     e = pipeline.endpoint
-    one = CUSTOMERS + "/{customerId}"
-    address = ADDRESSES + "/{shippingAddressId}"
-    tag, address_tag = "Customer", "Customer Shipping Address"
     return [
         Operation(
             method="POST",
             path=CUSTOMERS,
-            endpoint=e(post_customer),
+            endpoint=e(routes.post_customer),
             summary="Create a customer",
-            tag=tag,
+            tag=CUSTOMER_TAG,
             status=201,
             request=CustomerCreate,
         ),
         Operation(
-            method="GET", path=one, endpoint=e(get_customer), summary="Retrieve a customer", tag=tag
+            method="GET",
+            path=ONE,
+            endpoint=e(routes.get_customer),
+            summary="Retrieve a customer",
+            tag=CUSTOMER_TAG,
         ),
         Operation(
             method="PATCH",
-            path=one,
-            endpoint=e(patch_customer),
+            path=ONE,
+            endpoint=e(routes.patch_customer),
             summary="Update a customer",
-            tag=tag,
-            status=200,
+            tag=CUSTOMER_TAG,
             request=CustomerUpdate,
             parameters=[IF_MATCH],
         ),
         Operation(
             method="DELETE",
-            path=one,
-            endpoint=e(delete_customer),
+            path=ONE,
+            endpoint=e(routes.delete_customer),
             summary="Delete a customer",
-            tag=tag,
+            tag=CUSTOMER_TAG,
             status=204,
         ),
         Operation(
             method="POST",
             path=ADDRESSES,
-            endpoint=e(post_customer_shipping_address),
+            endpoint=e(routes.post_customer_shipping_address),
             summary="Create a customer shipping address",
-            tag=address_tag,
+            tag=ADDRESS_TAG,
             status=201,
             request=ShippingAddressCreate,
         ),
         Operation(
             method="GET",
             path=ADDRESSES,
-            endpoint=e(get_customer_shipping_addresses_list),
+            endpoint=e(routes.get_customer_shipping_addresses_list),
             summary="List a customer's shipping addresses",
-            tag=address_tag,
-            status=200,
-            request=None,
+            tag=ADDRESS_TAG,
             parameters=PAGING,
         ),
         Operation(
             method="GET",
-            path=address,
-            endpoint=e(get_customer_shipping_address),
+            path=ADDRESS,
+            endpoint=e(routes.get_customer_shipping_address),
             summary="Retrieve a customer shipping address",
-            tag=address_tag,
+            tag=ADDRESS_TAG,
         ),
         Operation(
             method="PATCH",
-            path=address,
-            endpoint=e(patch_customers_shipping_address),
+            path=ADDRESS,
+            endpoint=e(routes.patch_customers_shipping_address),
             summary="Update a customer shipping address",
-            tag=address_tag,
-            status=200,
+            tag=ADDRESS_TAG,
             request=ShippingAddressUpdate,
             parameters=[IF_MATCH],
         ),
         Operation(
             method="DELETE",
-            path=address,
-            endpoint=e(delete_customer_shipping_address),
+            path=ADDRESS,
+            endpoint=e(routes.delete_customer_shipping_address),
             summary="Delete a customer shipping address",
-            tag=address_tag,
+            tag=ADDRESS_TAG,
             status=204,
         ),
     ]
