@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from starlette.responses import Response
 
 from opentms.adapters.http import render
@@ -15,34 +17,42 @@ from opentms.adapters.http.schemas.payment_instruments import (
     PaymentInstrumentUpdate,
 )
 from opentms.services.container import Services
-from opentms.services.payment_instruments import InstrumentIdentifierRef
+from opentms.services.payment_instruments import InstrumentIdentifierRef, PaymentInstrumentService
 
 STANDALONE = "/tms/v1/paymentinstruments"
 SCOPED = "/tms/v2/customers/{customerId}/payment-instruments"
+ONE = STANDALONE + "/{paymentInstrumentId}"
+SCOPED_ONE = SCOPED + "/{paymentInstrumentId}"
+TAG = "Payment Instrument"
+SCOPED_TAG = "Customer Payment Instrument"
 
 
-def operations(services: Services, pipeline: Pipeline) -> list[Operation]:
-    service = services.payment_instruments
+@dataclass(frozen=True)
+class PaymentInstrumentRoutes:
+    """The handlers of payment instruments, standalone and a customer's, over
+    the service they call."""
 
-    def create(
-        request: AuthenticatedRequest, customer_id: str | None, bin_lookup: bool
+    service: PaymentInstrumentService
+
+    def _create(
+        self, request: AuthenticatedRequest, customer_id: str | None, bin_lookup: bool
     ) -> Response:
         model, _ = request.model(PaymentInstrumentCreate)
         ref = (
             instrument_identifier_ref(model.instrument_identifier, model.card)
             or InstrumentIdentifierRef()
         )
-        view = service.create(
+        view = self.service.create(
             request.tenant, ref, stored(model, STORED_FIELDS), customer_id, bool(model.default)
         )
         pi = view.payment_instrument
         return json_response(render.payment_instrument(view, bin_lookup), 201, pi.version)
 
-    def update(
-        request: AuthenticatedRequest, customer_id: str | None, bin_lookup: bool
+    def _update(
+        self, request: AuthenticatedRequest, customer_id: str | None, bin_lookup: bool
     ) -> Response:
         model, _ = request.model(PaymentInstrumentUpdate)
-        view = service.update(
+        view = self.service.update(
             request.tenant,
             request.path("paymentInstrumentId"),
             instrument_identifier_ref(model.instrument_identifier, model.card),
@@ -54,29 +64,29 @@ def operations(services: Services, pipeline: Pipeline) -> list[Operation]:
         pi = view.payment_instrument
         return json_response(render.payment_instrument(view, bin_lookup), 200, pi.version)
 
-    def post_payment_instrument(request: AuthenticatedRequest) -> Response:
-        return create(request, None, request.flag("retrieveBinDetails"))
+    def post_payment_instrument(self, request: AuthenticatedRequest) -> Response:
+        return self._create(request, None, request.flag("retrieveBinDetails"))
 
-    def get_payment_instrument(request: AuthenticatedRequest) -> Response:
+    def get_payment_instrument(self, request: AuthenticatedRequest) -> Response:
         bin_lookup = request.flag("retrieveBinDetails")
-        view = service.retrieve(request.tenant, request.path("paymentInstrumentId"))
+        view = self.service.retrieve(request.tenant, request.path("paymentInstrumentId"))
         body = render.payment_instrument(view, bin_lookup)
         return json_response(body, 200, view.payment_instrument.version)
 
-    def patch_payment_instrument(request: AuthenticatedRequest) -> Response:
-        return update(request, None, request.flag("retrieveBinDetails"))
+    def patch_payment_instrument(self, request: AuthenticatedRequest) -> Response:
+        return self._update(request, None, request.flag("retrieveBinDetails"))
 
-    def delete_payment_instrument(request: AuthenticatedRequest) -> Response:
-        service.delete(request.tenant, request.path("paymentInstrumentId"))
+    def delete_payment_instrument(self, request: AuthenticatedRequest) -> Response:
+        self.service.delete(request.tenant, request.path("paymentInstrumentId"))
         return no_content()
 
-    def post_customer_payment_instrument(request: AuthenticatedRequest) -> Response:
-        return create(request, request.path("customerId"), False)
+    def post_customer_payment_instrument(self, request: AuthenticatedRequest) -> Response:
+        return self._create(request, request.path("customerId"), False)
 
-    def get_customer_payment_instruments_list(request: AuthenticatedRequest) -> Response:
+    def get_customer_payment_instruments_list(self, request: AuthenticatedRequest) -> Response:
         offset, limit = request.paging()
         customer_id = request.path("customerId")
-        page = service.list_for_customer(request.tenant, customer_id, offset, limit)
+        page = self.service.list_for_customer(request.tenant, customer_id, offset, limit)
         body = render.page(
             SCOPED.replace("{customerId}", customer_id),
             "paymentInstruments",
@@ -85,107 +95,102 @@ def operations(services: Services, pipeline: Pipeline) -> list[Operation]:
         )
         return json_response(body, 200, None, **{"x-total-count": str(page.total)})
 
-    def get_customer_payment_instrument(request: AuthenticatedRequest) -> Response:
-        view = service.retrieve(
+    def get_customer_payment_instrument(self, request: AuthenticatedRequest) -> Response:
+        view = self.service.retrieve(
             request.tenant, request.path("paymentInstrumentId"), request.path("customerId")
         )
         body = render.payment_instrument(view)
         return json_response(body, 200, view.payment_instrument.version)
 
-    def patch_customers_payment_instrument(request: AuthenticatedRequest) -> Response:
-        return update(request, request.path("customerId"), False)
+    def patch_customers_payment_instrument(self, request: AuthenticatedRequest) -> Response:
+        return self._update(request, request.path("customerId"), False)
 
-    def delete_customer_payment_instrument(request: AuthenticatedRequest) -> Response:
-        service.delete(
+    def delete_customer_payment_instrument(self, request: AuthenticatedRequest) -> Response:
+        self.service.delete(
             request.tenant, request.path("paymentInstrumentId"), request.path("customerId")
         )
         return no_content()
 
+
+def operations(services: Services, pipeline: Pipeline) -> list[Operation]:
+    """The route table, in the order Starlette tries it."""
+    routes = PaymentInstrumentRoutes(services.payment_instruments)
     e = pipeline.endpoint
-    one = STANDALONE + "/{paymentInstrumentId}"
-    scoped_one = SCOPED + "/{paymentInstrumentId}"
-    tag, scoped_tag = "Payment Instrument", "Customer Payment Instrument"
     return [
         Operation(
             method="POST",
             path=STANDALONE,
-            endpoint=e(post_payment_instrument),
+            endpoint=e(routes.post_payment_instrument),
             summary="Create a payment instrument",
-            tag=tag,
+            tag=TAG,
             status=201,
             request=PaymentInstrumentCreate,
             parameters=[RETRIEVE_BIN_DETAILS],
         ),
         Operation(
             method="GET",
-            path=one,
-            endpoint=e(get_payment_instrument),
+            path=ONE,
+            endpoint=e(routes.get_payment_instrument),
             summary="Retrieve a payment instrument",
-            tag=tag,
-            status=200,
-            request=None,
+            tag=TAG,
             parameters=[RETRIEVE_BIN_DETAILS],
         ),
         Operation(
             method="PATCH",
-            path=one,
-            endpoint=e(patch_payment_instrument),
+            path=ONE,
+            endpoint=e(routes.patch_payment_instrument),
             summary="Update a payment instrument",
-            tag=tag,
-            status=200,
+            tag=TAG,
             request=PaymentInstrumentUpdate,
             parameters=[RETRIEVE_BIN_DETAILS, IF_MATCH],
         ),
         Operation(
             method="DELETE",
-            path=one,
-            endpoint=e(delete_payment_instrument),
+            path=ONE,
+            endpoint=e(routes.delete_payment_instrument),
             summary="Delete a payment instrument",
-            tag=tag,
+            tag=TAG,
             status=204,
         ),
         Operation(
             method="POST",
             path=SCOPED,
-            endpoint=e(post_customer_payment_instrument),
+            endpoint=e(routes.post_customer_payment_instrument),
             summary="Create a customer payment instrument",
-            tag=scoped_tag,
+            tag=SCOPED_TAG,
             status=201,
             request=PaymentInstrumentCreate,
         ),
         Operation(
             method="GET",
             path=SCOPED,
-            endpoint=e(get_customer_payment_instruments_list),
+            endpoint=e(routes.get_customer_payment_instruments_list),
             summary="List a customer's payment instruments",
-            tag=scoped_tag,
-            status=200,
-            request=None,
+            tag=SCOPED_TAG,
             parameters=PAGING,
         ),
         Operation(
             method="GET",
-            path=scoped_one,
-            endpoint=e(get_customer_payment_instrument),
+            path=SCOPED_ONE,
+            endpoint=e(routes.get_customer_payment_instrument),
             summary="Retrieve a customer payment instrument",
-            tag=scoped_tag,
+            tag=SCOPED_TAG,
         ),
         Operation(
             method="PATCH",
-            path=scoped_one,
-            endpoint=e(patch_customers_payment_instrument),
+            path=SCOPED_ONE,
+            endpoint=e(routes.patch_customers_payment_instrument),
             summary="Update a customer payment instrument",
-            tag=scoped_tag,
-            status=200,
+            tag=SCOPED_TAG,
             request=PaymentInstrumentUpdate,
             parameters=[IF_MATCH],
         ),
         Operation(
             method="DELETE",
-            path=scoped_one,
-            endpoint=e(delete_customer_payment_instrument),
+            path=SCOPED_ONE,
+            endpoint=e(routes.delete_customer_payment_instrument),
             summary="Delete a customer payment instrument",
-            tag=scoped_tag,
+            tag=SCOPED_TAG,
             status=204,
         ),
     ]
