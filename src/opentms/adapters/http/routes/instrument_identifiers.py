@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from starlette.responses import Response
 
 from opentms.adapters.http import render
@@ -14,18 +16,26 @@ from opentms.adapters.http.schemas.instrument_identifiers import (
     InstrumentIdentifierUpdate,
 )
 from opentms.services.container import Services
+from opentms.services.instrument_identifiers import InstrumentIdentifierService
+from opentms.services.payment_instruments import PaymentInstrumentService
 
 BASE = "/tms/v1/instrumentidentifiers"
+ONE = BASE + "/{instrumentIdentifierId}"
+TAG = "Instrument Identifier"
 
 
-def operations(services: Services, pipeline: Pipeline) -> list[Operation]:
-    service = services.instrument_identifiers
+@dataclass(frozen=True)
+class InstrumentIdentifierRoutes:
+    """The handlers of instrument identifiers, over the services they call."""
 
-    def post_instrument_identifier(request: AuthenticatedRequest) -> Response:
+    instrument_identifiers: InstrumentIdentifierService
+    payment_instruments: PaymentInstrumentService
+
+    def post_instrument_identifier(self, request: AuthenticatedRequest) -> Response:
         bin_lookup = request.flag("retrieveBinDetails")
         model, _ = request.model(InstrumentIdentifierCreate)
         instrument = require_instrument(model.card, model.bank_account)
-        view, created = service.create(
+        view, created = self.instrument_identifiers.create(
             request.tenant, instrument, stored(model, STORED_FIELDS), expiry_of(model.card)
         )
         ii = view.instrument_identifier
@@ -36,19 +46,21 @@ def operations(services: Services, pipeline: Pipeline) -> list[Operation]:
             location=render.ii_path(ii.id),
         )
 
-    def get_instrument_identifier(request: AuthenticatedRequest) -> Response:
+    def get_instrument_identifier(self, request: AuthenticatedRequest) -> Response:
         bin_lookup = request.flag("retrieveBinDetails")
-        view = service.retrieve(request.tenant, request.path("instrumentIdentifierId"))
+        view = self.instrument_identifiers.retrieve(
+            request.tenant, request.path("instrumentIdentifierId")
+        )
         version = view.instrument_identifier.version
         return json_response(render.instrument_identifier(view, bin_lookup), 200, version)
 
-    def patch_instrument_identifier(request: AuthenticatedRequest) -> Response:
+    def patch_instrument_identifier(self, request: AuthenticatedRequest) -> Response:
         bin_lookup = request.flag("retrieveBinDetails")
         model, _ = request.model(InstrumentIdentifierUpdate)
         sent_number = bool(
             (model.card and model.card.number) or (model.bank_account and model.bank_account.number)
         )
-        view = service.update(
+        view = self.instrument_identifiers.update(
             request.tenant,
             request.path("instrumentIdentifierId"),
             patched(model, STORED_FIELDS),
@@ -58,17 +70,18 @@ def operations(services: Services, pipeline: Pipeline) -> list[Operation]:
         version = view.instrument_identifier.version
         return json_response(render.instrument_identifier(view, bin_lookup), 200, version)
 
-    def delete_instrument_identifier(request: AuthenticatedRequest) -> Response:
-        service.delete(request.tenant, request.path("instrumentIdentifierId"))
+    def delete_instrument_identifier(self, request: AuthenticatedRequest) -> Response:
+        self.instrument_identifiers.delete(request.tenant, request.path("instrumentIdentifierId"))
         return no_content()
 
     def get_instrument_identifier_payment_instruments_list(
+        self,
         request: AuthenticatedRequest,
     ) -> Response:
         bin_lookup = request.flag("retrieveBinDetails")
         offset, limit = request.paging()
         ii_id = request.path("instrumentIdentifierId")
-        page = services.payment_instruments.list_for_instrument_identifier(
+        page = self.payment_instruments.list_for_instrument_identifier(
             request.tenant, ii_id, offset, limit
         )
         body = render.page(
@@ -79,23 +92,27 @@ def operations(services: Services, pipeline: Pipeline) -> list[Operation]:
         )
         return json_response(body, 200, None, **{"x-total-count": str(page.total)})
 
-    def post_instrument_identifier_enrollment(request: AuthenticatedRequest) -> Response:
+    def post_instrument_identifier_enrollment(self, request: AuthenticatedRequest) -> Response:
         model, _ = request.model(InstrumentIdentifierCreate)
-        submitted = service.enroll(
+        submitted = self.instrument_identifiers.enroll(
             request.tenant, request.path("instrumentIdentifierId"), expiry_of(model.card)
         )
         return Response(status_code=202 if submitted else 204)
 
-    one = BASE + "/{instrumentIdentifierId}"
-    tag = "Instrument Identifier"
+
+def operations(services: Services, pipeline: Pipeline) -> list[Operation]:
+    """The route table, in the order Starlette tries it."""
+    routes = InstrumentIdentifierRoutes(
+        services.instrument_identifiers, services.payment_instruments
+    )
     e = pipeline.endpoint
     return [
         Operation(
             method="POST",
             path=BASE,
-            endpoint=e(post_instrument_identifier),
+            endpoint=e(routes.post_instrument_identifier),
             summary="Create an instrument identifier",
-            tag=tag,
+            tag=TAG,
             status=201,
             request=InstrumentIdentifierCreate,
             parameters=[RETRIEVE_BIN_DETAILS],
@@ -103,51 +120,45 @@ def operations(services: Services, pipeline: Pipeline) -> list[Operation]:
         ),
         Operation(
             method="GET",
-            path=one,
-            endpoint=e(get_instrument_identifier),
+            path=ONE,
+            endpoint=e(routes.get_instrument_identifier),
             summary="Retrieve an instrument identifier",
-            tag=tag,
-            status=200,
-            request=None,
+            tag=TAG,
             parameters=[RETRIEVE_BIN_DETAILS],
         ),
         Operation(
             method="PATCH",
-            path=one,
-            endpoint=e(patch_instrument_identifier),
+            path=ONE,
+            endpoint=e(routes.patch_instrument_identifier),
             summary="Update an instrument identifier",
-            tag=tag,
-            status=200,
+            tag=TAG,
             request=InstrumentIdentifierUpdate,
             parameters=[RETRIEVE_BIN_DETAILS, IF_MATCH],
         ),
         Operation(
             method="DELETE",
-            path=one,
-            endpoint=e(delete_instrument_identifier),
+            path=ONE,
+            endpoint=e(routes.delete_instrument_identifier),
             summary="Delete an instrument identifier",
-            tag=tag,
+            tag=TAG,
             status=204,
         ),
         Operation(
             method="GET",
-            path=one + "/paymentinstruments",
-            endpoint=e(get_instrument_identifier_payment_instruments_list),
+            path=ONE + "/paymentinstruments",
+            endpoint=e(routes.get_instrument_identifier_payment_instruments_list),
             summary="List the payment instruments of an instrument identifier",
-            tag=tag,
-            status=200,
-            request=None,
+            tag=TAG,
             parameters=[RETRIEVE_BIN_DETAILS, *PAGING],
         ),
         Operation(
             method="POST",
-            path=one + "/enrollment",
-            endpoint=e(post_instrument_identifier_enrollment),
+            path=ONE + "/enrollment",
+            endpoint=e(routes.post_instrument_identifier_enrollment),
             summary="Enroll an instrument identifier for a network token",
-            tag=tag,
+            tag=TAG,
             status=202,
             request=InstrumentIdentifierCreate,
-            parameters=[],
             extra_statuses=(204,),
         ),
     ]
