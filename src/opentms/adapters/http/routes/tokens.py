@@ -4,6 +4,7 @@ life-cycle simulation and /tms/v{2,3}/tokens/{tokenId}/payment-credentials."""
 from __future__ import annotations
 
 import base64
+from dataclasses import dataclass
 
 import orjson
 from starlette.responses import Response
@@ -24,26 +25,36 @@ from opentms.domain.errors import FieldError, MissingFields
 from opentms.domain.network_token import TokenState
 from opentms.services.container import Services
 from opentms.services.instrument_identifiers import CardExpiry
+from opentms.services.merchants import MerchantService
+from opentms.services.network_tokens import NetworkTokenService
 from opentms.services.payment_credentials import (
     PASSKEY_PROVIDER,
     CredentialsRequest,
     CredentialType,
+    PaymentCredentialService,
 )
 
 CARDS = "/tms/v2/tokenized-cards"
+ONE = CARDS + "/{tokenizedCardId}"
+TAG = "Tokenized Card"
 JOSE_CONTENT_TYPE = "application/jose;charset=utf-8"
 
 
-def operations(services: Services, pipeline: Pipeline) -> list[Operation]:
-    tokens = services.network_tokens
-    credentials = services.payment_credentials
+@dataclass(frozen=True)
+class TokenRoutes:
+    """The handlers of network tokens, card art and payment credentials, over
+    the services they call."""
 
-    def post_tokenized_card(request: AuthenticatedRequest) -> Response:
+    tokens: NetworkTokenService
+    credentials: PaymentCredentialService
+    merchants: MerchantService
+
+    def post_tokenized_card(self, request: AuthenticatedRequest) -> Response:
         model, _ = request.model(TokenizedCardCreate)
         if model.card is None or model.card.number is None:
             raise MissingFields("card.number is required.", (FieldError("card.number"),))
         pan = PAN.parse(model.card.number)
-        token = tokens.create(
+        token = self.tokens.create(
             request.tenant,
             pan,
             CardExpiry(model.card.expiration_month, model.card.expiration_year),
@@ -52,25 +63,25 @@ def operations(services: Services, pipeline: Pipeline) -> list[Operation]:
         )
         return json_response(render.tokenized_card(token), 201, token.version)
 
-    def get_tokenized_card(request: AuthenticatedRequest) -> Response:
-        token = tokens.retrieve(request.tenant, request.path("tokenizedCardId"))
+    def get_tokenized_card(self, request: AuthenticatedRequest) -> Response:
+        token = self.tokens.retrieve(request.tenant, request.path("tokenizedCardId"))
         return json_response(render.tokenized_card(token), 200, token.version)
 
-    def delete_tokenized_card(request: AuthenticatedRequest) -> Response:
-        tokens.delete(request.tenant, request.path("tokenizedCardId"))
+    def delete_tokenized_card(self, request: AuthenticatedRequest) -> Response:
+        self.tokens.delete(request.tenant, request.path("tokenizedCardId"))
         return no_content()
 
-    def post_tokenized_card_delete(request: AuthenticatedRequest) -> Response:
+    def post_tokenized_card_delete(self, request: AuthenticatedRequest) -> Response:
         request.model(TokenizedCardDelete)
-        tokens.delete(request.tenant, request.path("tokenizedCardId"))
+        self.tokens.delete(request.tenant, request.path("tokenizedCardId"))
         return no_content()
 
-    def post_issuer_life_cycle_simulation(request: AuthenticatedRequest) -> Response:
+    def post_issuer_life_cycle_simulation(self, request: AuthenticatedRequest) -> Response:
         model, _ = request.model(LifeCycleSimulation)
         card = model.card
         art = model.metadata.card_art if model.metadata else None
         update = art.combined_asset.update if art and art.combined_asset else None
-        tokens.simulate_life_cycle(
+        self.tokens.simulate_life_cycle(
             request.tenant,
             request.path("tokenizedCardId"),
             request.header("profile-id"),
@@ -82,9 +93,9 @@ def operations(services: Services, pipeline: Pipeline) -> list[Operation]:
         )
         return no_content()
 
-    def get_card_art_asset(request: AuthenticatedRequest) -> Response:
+    def get_card_art_asset(self, request: AuthenticatedRequest) -> Response:
         asset_type = request.path("assetType")
-        token, asset_id, image = tokens.card_art(
+        token, asset_id, image = self.tokens.card_art(
             request.tenant,
             request.path("instrumentIdentifierId"),
             request.path("tokenProvider"),
@@ -105,7 +116,7 @@ def operations(services: Services, pipeline: Pipeline) -> list[Operation]:
         }
         return json_response(body)
 
-    def issue(request: AuthenticatedRequest, version: int) -> Response:
+    def _issue(self, request: AuthenticatedRequest, version: int) -> Response:
         model, _ = request.model(PaymentCredentialsCreate)
         amount = model.order_information.amount_details if model.order_information else None
         passkey = any(
@@ -127,26 +138,30 @@ def operations(services: Services, pipeline: Pipeline) -> list[Operation]:
             currency=amount.currency if amount else None,
             authenticated_by_passkey=passkey,
         )
-        issued = credentials.issue(request.tenant, request.path("tokenId"), credentials_request)
+        issued = self.credentials.issue(
+            request.tenant, request.path("tokenId"), credentials_request
+        )
         plaintext = orjson.dumps(render.payment_credentials(issued))
-        kid, public_key = services.merchants.credentials_key(request.tenant.merchant_id)
+        kid, public_key = self.merchants.credentials_key(request.tenant.merchant_id)
         sealed = jwe.encrypt_compact(public_key, kid, plaintext, {"cty": "json", "typ": "JWT"})
         return Response(sealed, 201, headers={"content-type": JOSE_CONTENT_TYPE})
 
-    def post_token_payment_credentials(request: AuthenticatedRequest) -> Response:
-        return issue(request, 2)
+    def post_token_payment_credentials(self, request: AuthenticatedRequest) -> Response:
+        return self._issue(request, 2)
 
-    def post_token_payment_credentials_v3(request: AuthenticatedRequest) -> Response:
-        return issue(request, 3)
+    def post_token_payment_credentials_v3(self, request: AuthenticatedRequest) -> Response:
+        return self._issue(request, 3)
 
+
+def operations(services: Services, pipeline: Pipeline) -> list[Operation]:
+    """The route table, in the order Starlette tries it."""
+    routes = TokenRoutes(services.network_tokens, services.payment_credentials, services.merchants)
     e = pipeline.endpoint
-    one = CARDS + "/{tokenizedCardId}"
-    tag = "Tokenized Card"
     return [
         Operation(
             method="POST",
             path="/tms/v2/tokens/{tokenId}/payment-credentials",
-            endpoint=e(post_token_payment_credentials),
+            endpoint=e(routes.post_token_payment_credentials),
             summary="Payment credentials (JWE: network token, cryptogram or security code)",
             tag="Payment Credentials",
             status=201,
@@ -156,7 +171,7 @@ def operations(services: Services, pipeline: Pipeline) -> list[Operation]:
         Operation(
             method="POST",
             path="/tms/v3/tokens/{tokenId}/payment-credentials",
-            endpoint=e(post_token_payment_credentials_v3),
+            endpoint=e(routes.post_token_payment_credentials_v3),
             summary="Payment credentials v3 (card details when there is no network token)",
             tag="Payment Credentials",
             status=201,
@@ -166,50 +181,50 @@ def operations(services: Services, pipeline: Pipeline) -> list[Operation]:
         Operation(
             method="POST",
             path=CARDS,
-            endpoint=e(post_tokenized_card),
+            endpoint=e(routes.post_tokenized_card),
             summary="Provision a tokenized card",
-            tag=tag,
+            tag=TAG,
             status=201,
             request=TokenizedCardCreate,
         ),
         Operation(
             method="GET",
-            path=one,
-            endpoint=e(get_tokenized_card),
+            path=ONE,
+            endpoint=e(routes.get_tokenized_card),
             summary="Retrieve a tokenized card",
-            tag=tag,
+            tag=TAG,
         ),
         Operation(
             method="DELETE",
-            path=one,
-            endpoint=e(delete_tokenized_card),
+            path=ONE,
+            endpoint=e(routes.delete_tokenized_card),
             summary="Delete a tokenized card",
-            tag=tag,
+            tag=TAG,
             status=204,
         ),
         Operation(
             method="POST",
-            path=one + "/delete",
-            endpoint=e(post_tokenized_card_delete),
+            path=ONE + "/delete",
+            endpoint=e(routes.post_tokenized_card_delete),
             summary="Delete a tokenized card",
-            tag=tag,
+            tag=TAG,
             status=204,
             request=TokenizedCardDelete,
         ),
         Operation(
             method="POST",
-            path=one + "/issuer-life-cycle-event-simulations",
-            endpoint=e(post_issuer_life_cycle_simulation),
+            path=ONE + "/issuer-life-cycle-event-simulations",
+            endpoint=e(routes.post_issuer_life_cycle_simulation),
             summary="Simulate an issuer life-cycle event",
-            tag=tag,
+            tag=TAG,
             status=204,
             request=LifeCycleSimulation,
         ),
         Operation(
             method="GET",
             path="/tms/v2/tokens/{instrumentIdentifierId}/{tokenProvider}/assets/{assetType}",
-            endpoint=e(get_card_art_asset),
+            endpoint=e(routes.get_card_art_asset),
             summary="Retrieve card art",
-            tag=tag,
+            tag=TAG,
         ),
     ]
