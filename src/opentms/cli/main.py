@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging.config
 import os
+import sys
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -17,11 +20,15 @@ from opentms.cli.listen import ADDRESS_UNAVAILABLE, listen_problem
 from opentms.config import Settings
 from opentms.observability import logging_config
 
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
+
 
 def _settings(data_dir: Path | None) -> Settings:
-    if data_dir is not None:
-        os.environ["OPENTMS_DATA_DIR"] = str(data_dir)
-    return Settings()
+    """The settings of the environment (``OPENTMS_*``), with --data-dir over
+    OPENTMS_DATA_DIR when given: passed to what needs them, never put back
+    into this process's environment."""
+    return Settings() if data_dir is None else Settings(data_dir=data_dir)
 
 
 data_dir_option = click.option(
@@ -75,6 +82,17 @@ def serve(host: str, port: int, workers: int, data_dir: Path | None) -> None:
     if problem is not None:
         click.echo(f"opentms serve: {problem}", err=True)
         raise SystemExit(ADDRESS_UNAVAILABLE)
+    if workers > 1 and data_dir is not None:
+        # uvicorn starts each worker as a fresh interpreter that builds the app
+        # from the import string opentms.asgi:app, with the settings of its
+        # environment (a copy of this process's): only there can the data
+        # directory reach them. This process's os.environ stays as it is: it is
+        # replaced by `opentms serve` without --data-dir, same pid and signals,
+        # given a copied environment that names the data directory.
+        environment = {**os.environ, "OPENTMS_DATA_DIR": str(data_dir)}
+        arguments = [f"--host={host}", f"--port={port}", f"--workers={workers}"]
+        executable = [sys.executable, "-m", "opentms.cli", "serve", *arguments]
+        os.execve(sys.executable, executable, environment)  # noqa: S606 - our own argv
     settings = _settings(data_dir)
     logging.config.dictConfig(logging_config(settings.log_level, settings.log_format))
     database = open_database(settings, upgrade=False)
@@ -88,7 +106,10 @@ def serve(host: str, port: int, workers: int, data_dir: Path | None) -> None:
     click.echo(f"opentms serving on http://{host}:{port} (data: {_where(settings)})", err=True)
     _raise_open_file_limit()
     uvicorn.run(
-        "opentms.asgi:app",
+        # One process: the app is built here from these settings. Workers:
+        # each builds it from its environment (above), as `uvicorn --factory
+        # opentms.asgi:app` does.
+        functools.partial(_server_app, settings) if workers == 1 else "opentms.asgi:app",
         factory=True,
         host=host,
         port=port,
@@ -100,6 +121,16 @@ def serve(host: str, port: int, workers: int, data_dir: Path | None) -> None:
         access_log=False,
         server_header=False,
     )
+
+
+def _server_app(settings: Settings) -> Starlette:
+    """The app of a one-process `opentms serve`, from its settings (what
+    ``opentms.asgi:app`` builds from the environment)."""
+    from opentms.adapters.http.app import create_app
+    from opentms.bootstrap import build_services
+
+    logging.config.dictConfig(logging_config(settings.log_level, settings.log_format))
+    return create_app(build_services(settings))
 
 
 def _raise_open_file_limit() -> None:

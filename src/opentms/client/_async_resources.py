@@ -58,8 +58,8 @@ class AsyncInstrumentIdentifiers(AsyncResource):
         retrieve_bin_details: bool = False,
         profile_id: str | None = None,
     ) -> InstrumentIdentifier:
-        call = ops.post_instrument_identifier(request, retrieve_bin_details, profile_id)
-        return await self._client._run(call)
+        operation = ops.post_instrument_identifier(request, retrieve_bin_details, profile_id)
+        return await self._client._run(operation)
 
     async def get(
         self,
@@ -130,8 +130,8 @@ class AsyncPaymentInstruments(AsyncResource):
         retrieve_bin_details: bool = False,
         profile_id: str | None = None,
     ) -> PaymentInstrument:
-        call = ops.post_payment_instrument(request, retrieve_bin_details, profile_id)
-        return await self._client._run(call)
+        operation = ops.post_payment_instrument(request, retrieve_bin_details, profile_id)
+        return await self._client._run(operation)
 
     async def get(
         self,
@@ -140,8 +140,10 @@ class AsyncPaymentInstruments(AsyncResource):
         retrieve_bin_details: bool = False,
         profile_id: str | None = None,
     ) -> PaymentInstrument:
-        call = ops.get_payment_instrument(payment_instrument_id, retrieve_bin_details, profile_id)
-        return await self._client._run(call)
+        operation = ops.get_payment_instrument(
+            payment_instrument_id, retrieve_bin_details, profile_id
+        )
+        return await self._client._run(operation)
 
     async def update(
         self,
@@ -171,20 +173,24 @@ class AsyncCustomerPaymentInstruments(AsyncResource):
         *,
         profile_id: str | None = None,
     ) -> PaymentInstrument:
-        call = ops.post_customer_payment_instrument(customer_id, request, profile_id)
-        return await self._client._run(call)
+        operation = ops.post_customer_payment_instrument(customer_id, request, profile_id)
+        return await self._client._run(operation)
 
     async def list(
         self, customer_id: str, *, offset: int = 0, limit: int = 20, profile_id: str | None = None
     ) -> PaymentInstrumentList:
-        call = ops.get_customer_payment_instruments_list(customer_id, offset, limit, profile_id)
-        return await self._client._run(call)
+        operation = ops.get_customer_payment_instruments_list(
+            customer_id, offset, limit, profile_id
+        )
+        return await self._client._run(operation)
 
     async def get(
         self, customer_id: str, payment_instrument_id: str, *, profile_id: str | None = None
     ) -> PaymentInstrument:
-        call = ops.get_customer_payment_instrument(customer_id, payment_instrument_id, profile_id)
-        return await self._client._run(call)
+        operation = ops.get_customer_payment_instrument(
+            customer_id, payment_instrument_id, profile_id
+        )
+        return await self._client._run(operation)
 
     async def update(
         self,
@@ -218,20 +224,20 @@ class AsyncCustomerShippingAddresses(AsyncResource):
         *,
         profile_id: str | None = None,
     ) -> ShippingAddress:
-        call = ops.post_customer_shipping_address(customer_id, request, profile_id)
-        return await self._client._run(call)
+        operation = ops.post_customer_shipping_address(customer_id, request, profile_id)
+        return await self._client._run(operation)
 
     async def list(
         self, customer_id: str, *, offset: int = 0, limit: int = 20, profile_id: str | None = None
     ) -> ShippingAddressList:
-        call = ops.get_customer_shipping_addresses_list(customer_id, offset, limit, profile_id)
-        return await self._client._run(call)
+        operation = ops.get_customer_shipping_addresses_list(customer_id, offset, limit, profile_id)
+        return await self._client._run(operation)
 
     async def get(
         self, customer_id: str, shipping_address_id: str, *, profile_id: str | None = None
     ) -> ShippingAddress:
-        call = ops.get_customer_shipping_address(customer_id, shipping_address_id, profile_id)
-        return await self._client._run(call)
+        operation = ops.get_customer_shipping_address(customer_id, shipping_address_id, profile_id)
+        return await self._client._run(operation)
 
     async def update(
         self,

@@ -46,8 +46,8 @@ class AsyncTokenizedCards(AsyncResource):
         *,
         profile_id: str | None = None,
     ) -> None:
-        call = ops.post_tokenized_card_delete(tokenized_card_id, request, profile_id)
-        await self._client._run(call)
+        operation = ops.post_tokenized_card_delete(tokenized_card_id, request, profile_id)
+        await self._client._run(operation)
 
     async def simulate_life_cycle(
         self,
@@ -56,14 +56,14 @@ class AsyncTokenizedCards(AsyncResource):
         *,
         profile_id: str | None = None,
     ) -> None:
-        call = ops.post_issuer_life_cycle_simulation(tokenized_card_id, request, profile_id)
-        await self._client._run(call)
+        operation = ops.post_issuer_life_cycle_simulation(tokenized_card_id, request, profile_id)
+        await self._client._run(operation)
 
     async def card_art(
         self, instrument_identifier_id: str, token_provider: str, asset_type: str
     ) -> CardArtAsset:
-        call = ops.get_card_art_asset(instrument_identifier_id, token_provider, asset_type)
-        return await self._client._run(call)
+        operation = ops.get_card_art_asset(instrument_identifier_id, token_provider, asset_type)
+        return await self._client._run(operation)
 
 
 @twin_of(sync_tokens.Tokens)
@@ -75,8 +75,8 @@ class AsyncTokens(AsyncResource):
         *,
         profile_id: str | None = None,
     ) -> str:
-        call = ops.post_token_payment_credentials(token_id, request, profile_id)
-        return await self._client._run(call)
+        operation = ops.post_token_payment_credentials(token_id, request, profile_id)
+        return await self._client._run(operation)
 
     async def payment_credentials_v3(
         self,
@@ -85,8 +85,8 @@ class AsyncTokens(AsyncResource):
         *,
         profile_id: str | None = None,
     ) -> str:
-        call = ops.post_token_payment_credentials(token_id, request, profile_id, 3)
-        return await self._client._run(call)
+        operation = ops.post_token_payment_credentials(token_id, request, profile_id, 3)
+        return await self._client._run(operation)
 
     async def decrypted_payment_credentials(
         self,
@@ -98,8 +98,8 @@ class AsyncTokens(AsyncResource):
         profile_id: str | None = None,
     ) -> PaymentCredentials:
         key = self._client._credentials_key(private_key)
-        call = ops.post_token_payment_credentials(token_id, request, profile_id, version)
-        return decrypt_payment_credentials(await self._client._run(call), key)
+        operation = ops.post_token_payment_credentials(token_id, request, profile_id, version)
+        return decrypt_payment_credentials(await self._client._run(operation), key)
 
     async def tokenize(
         self, request: TokenizeRequest | Wire, *, profile_id: str | None = None

@@ -17,7 +17,6 @@ import httpx
 
 from opentms.client._auth import JWTAuth
 from opentms.client._bundle import AuthMode, CredentialsBundle
-from opentms.client._call import JSON_TYPE, Answer, Call, as_httpx, encode_body
 from opentms.client._exceptions import InvalidResponse, TransportError, error_from_response
 from opentms.client._jwe import JWEError, decrypt_compact, encrypt_compact
 from opentms.client._keys import (
@@ -27,6 +26,13 @@ from opentms.client._keys import (
     load_private_key,
     rsa_public_key,
     subject_attribute,
+)
+from opentms.client._operation_request import (
+    JSON_TYPE,
+    Answer,
+    OperationRequest,
+    as_httpx,
+    encode_body,
 )
 
 if TYPE_CHECKING:
@@ -164,53 +170,53 @@ class BaseClient:
 
     # Requests -------------------------------------------------------------------
 
-    def _encrypts(self, call: Call[Any]) -> bool:
-        if call.mle == "never" or self._request_mle is False or self._mle_key is None:
+    def _encrypts(self, operation: OperationRequest[Any]) -> bool:
+        if operation.mle == "never" or self._request_mle is False or self._mle_key is None:
             return False
-        return call.mle == "mandatory" or bool(self._request_mle)
+        return operation.mle == "mandatory" or bool(self._request_mle)
 
-    def _prepare(self, call: Call[Any]) -> tuple[bytes | None, dict[str, str]]:
+    def _prepare(self, operation: OperationRequest[Any]) -> tuple[bytes | None, dict[str, str]]:
         """The body bytes (encrypted when the operation and the configuration
-        say so) and the headers of ``call``; signing happens in ``auth``."""
-        headers = {"accept": call.accept}
+        say so) and the headers of ``operation``; signing happens in ``auth``."""
+        headers = {"accept": operation.accept}
         content = None
-        if call.method in _BODY_METHODS:
-            content = encode_body(call.body)
-            if self._encrypts(call):
+        if operation.method in _BODY_METHODS:
+            content = encode_body(operation.body)
+            if self._encrypts(operation):
                 assert self._mle_key is not None  # noqa: S101 - checked by _encrypts
                 sealed = encrypt_compact(self._mle_key, self._mle_kid, content)
                 content = json.dumps({"encryptedRequest": sealed}).encode()
             headers["content-type"] = JSON_TYPE
-        profile_id = call.profile_id or self.profile_id
-        if profile_id and call.send_profile:
+        profile_id = operation.profile_id or self.profile_id
+        if profile_id and operation.send_profile:
             headers["profile-id"] = profile_id
-        if call.if_match is not None:
-            headers["if-match"] = call.if_match
+        if operation.if_match is not None:
+            headers["if-match"] = operation.if_match
         return content, headers
 
-    def _url(self, call: Call[Any]) -> str:
-        url = self.base_url + call.path
-        if call.params:
-            url += "?" + urlencode(call.params)
+    def _url(self, operation: OperationRequest[Any]) -> str:
+        url = self.base_url + operation.path
+        if operation.params:
+            url += "?" + urlencode(operation.params)
         return url
 
     def _build(
-        self, call: Call[Any], content: bytes | None, headers: dict[str, str]
+        self, operation: OperationRequest[Any], content: bytes | None, headers: dict[str, str]
     ) -> httpx.Request:
         return httpx.Request(
-            call.method,
-            self._url(call),
+            operation.method,
+            self._url(operation),
             headers={**self._headers, **headers},
             content=content,
             extensions=self._extensions,
         )
 
     def _retry_delay(
-        self, call: Call[Any], attempt: int, response: Answer | None = None
+        self, operation: OperationRequest[Any], attempt: int, response: Answer | None = None
     ) -> float | None:
-        """Seconds to wait before trying ``call`` again, or ``None`` not to:
+        """Seconds to wait before trying ``operation`` again, or ``None`` not to:
         only idempotent methods, only after a transport error or a 5xx."""
-        if attempt >= self.max_retries or call.method not in _IDEMPOTENT:
+        if attempt >= self.max_retries or operation.method not in _IDEMPOTENT:
             return None
         if response is not None and response.status_code < 500:
             return None
@@ -220,8 +226,8 @@ class BaseClient:
             delay = max(delay, min(float(retry_after), _MAX_RETRY_AFTER))
         log.info(
             "retrying %s %s in %.2fs (attempt %d of %d): %s",
-            call.method,
-            call.path,
+            operation.method,
+            operation.path,
             delay,
             attempt + 2,
             self.max_retries + 1,
@@ -229,13 +235,13 @@ class BaseClient:
         )
         return delay
 
-    def _finish(self, call: Call[T], response: Answer, started: float) -> T:
+    def _finish(self, operation: OperationRequest[T], response: Answer, started: float) -> T:
         """The parsed success body, or the mapped error raised."""
         if log.isEnabledFor(logging.DEBUG):
             log.debug(
                 "%s %s -> %d in %.1fms",
-                call.method,
-                call.path,
+                operation.method,
+                operation.path,
                 response.status_code,
                 (time.perf_counter() - started) * 1000,
             )
@@ -244,7 +250,7 @@ class BaseClient:
             content = self._open_response(response, content)
         if not 200 <= response.status_code < 300:
             raise error_from_response(as_httpx(response), content)
-        return call.parse(content, response)
+        return operation.parse(content, response)
 
     def _open_response(self, response: Answer, content: bytes) -> bytes:
         """Response MLE: ``{"encryptedResponse": "<JWE>"}`` becomes its plaintext."""
@@ -262,14 +268,16 @@ class BaseClient:
                 "The encryptedResponse does not open with response_mle_key.", as_httpx(response)
             ) from None
 
-    def _transport_error(self, exc: httpx.TransportError, call: Call[Any]) -> TransportError:
+    def _transport_error(
+        self, exc: httpx.TransportError, operation: OperationRequest[Any]
+    ) -> TransportError:
         """``exc`` as this package's error, naming the request and the cause."""
         try:
             request: httpx.Request | None = exc.request
         except RuntimeError:
             request = None
         cause = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-        message = f"{call.method} {self._url(call)} got no response ({cause})"
+        message = f"{operation.method} {self._url(operation)} got no response ({cause})"
         return TransportError(message, request=request)
 
 

@@ -21,9 +21,9 @@ from opentms.client import _resources as res
 from opentms.client import _token_resources as tok
 from opentms.client._auth import HTTPSignatureAuth, JWTAuth
 from opentms.client._base_client import BaseClient
-from opentms.client._call import Answer, Call
 from opentms.client._http11 import HTTP11Transport, check_head
 from opentms.client._keys import CertificateLike, PrivateKeyLike
+from opentms.client._operation_request import Answer, OperationRequest
 
 __all__ = ["AsyncClient", "Client"]
 
@@ -179,52 +179,52 @@ class Client(BaseClient):
                 return response
 
     def _send_direct(
-        self, call: Call[Any], content: bytes | None, headers: dict[str, str]
+        self, operation: OperationRequest[Any], content: bytes | None, headers: dict[str, str]
     ) -> Answer:
         """``_send`` for the default transport and signers, without httpx.Request."""
         assert isinstance(self._transport, HTTP11Transport)  # noqa: S101 - see __init__
-        target = self._prefix + call.path
-        if call.params:
-            target += "?" + urlencode(call.params)
+        target = self._prefix + operation.path
+        if operation.params:
+            target += "?" + urlencode(operation.params)
         fields = {"host": self._netloc, **self._headers, **headers}
         if content is not None:
             fields["content-length"] = str(len(content))
         if self.auth is not None:
             signer = cast(HTTPSignatureAuth | JWTAuth, self.auth)
-            fields.update(signer.sign(call.method, target, self._netloc, content or b""))
-        head = f"{call.method} {target} HTTP/1.1\r\n"
+            fields.update(signer.sign(operation.method, target, self._netloc, content or b""))
+        head = f"{operation.method} {target} HTTP/1.1\r\n"
         head += "".join(f"{name}: {value}\r\n" for name, value in fields.items()) + "\r\n"
         encoded = head.encode("ascii")  # UnicodeEncodeError, as httpx.Request raises
         try:
             check_head(encoded, len(fields))
             payload = encoded + (content or b"")
-            reply = self._transport.exchange(self._key, call.method, payload, self._timeouts)
+            reply = self._transport.exchange(self._key, operation.method, payload, self._timeouts)
         except httpx.TransportError as exc:
-            exc.request = self._build(call, content, headers)
+            exc.request = self._build(operation, content, headers)
             raise
         if reply.status_code >= 300:  # errors carry an httpx.Response with its request
-            return reply.to_httpx(self._build(call, content, headers))
+            return reply.to_httpx(self._build(operation, content, headers))
         return reply
 
-    def _run(self, call: Call[T]) -> T:
-        content, headers = self._prepare(call)
+    def _run(self, operation: OperationRequest[T]) -> T:
+        content, headers = self._prepare(operation)
         attempt = 0
         while True:
             started = time.perf_counter()
             response: Answer
             try:
                 if self._direct:
-                    response = self._send_direct(call, content, headers)
+                    response = self._send_direct(operation, content, headers)
                 else:
-                    response = self._send(self._build(call, content, headers))
+                    response = self._send(self._build(operation, content, headers))
             except httpx.TransportError as exc:
-                delay = None if isinstance(exc, _LOCAL) else self._retry_delay(call, attempt)
+                delay = None if isinstance(exc, _LOCAL) else self._retry_delay(operation, attempt)
                 if delay is None:
-                    raise self._transport_error(exc, call) from exc
+                    raise self._transport_error(exc, operation) from exc
             else:
-                delay = self._retry_delay(call, attempt, response)
+                delay = self._retry_delay(operation, attempt, response)
                 if delay is None:
-                    return self._finish(call, response, started)
+                    return self._finish(operation, response, started)
             time.sleep(delay)
             attempt += 1
 
@@ -310,22 +310,22 @@ class AsyncClient(BaseClient):
             except StopAsyncIteration:
                 return response
 
-    async def _run(self, call: Call[T]) -> T:
-        content, headers = self._prepare(call)
+    async def _run(self, operation: OperationRequest[T]) -> T:
+        content, headers = self._prepare(operation)
         attempt = 0
         while True:
-            request = self._build(call, content, headers)
+            request = self._build(operation, content, headers)
             started = time.perf_counter()
             try:
                 response = await self._send(request)
             except httpx.TransportError as exc:
-                delay = None if isinstance(exc, _LOCAL) else self._retry_delay(call, attempt)
+                delay = None if isinstance(exc, _LOCAL) else self._retry_delay(operation, attempt)
                 if delay is None:
-                    raise self._transport_error(exc, call) from exc
+                    raise self._transport_error(exc, operation) from exc
             else:
-                delay = self._retry_delay(call, attempt, response)
+                delay = self._retry_delay(operation, attempt, response)
                 if delay is None:
-                    return self._finish(call, response, started)
+                    return self._finish(operation, response, started)
             import anyio
 
             await anyio.sleep(delay)

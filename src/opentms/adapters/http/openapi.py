@@ -61,8 +61,10 @@ ERROR_STATUSES = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Operation:
+    """A route and its OpenAPI entry; built by keyword, so each is named where it is given."""
+
     method: str
     path: str
     endpoint: Endpoint

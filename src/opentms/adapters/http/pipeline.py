@@ -48,23 +48,25 @@ AUTHENTICATION_FAILURE = "opentms.auth_failure"
 
 
 @dataclass(frozen=True)
-class Call:
-    """One authenticated TMS request."""
+class AuthenticatedRequest:
+    """One TMS request, authenticated: what a handler is given. Its body is
+    read within the limit (and decrypted when it came message-level encrypted),
+    and its tenant is the merchant and profile it is made for."""
 
-    request: Request
+    http_request: Request
     body: bytes
     tenant: Tenant
 
     def path(self, name: str) -> str:
         """A path parameter. Ids are letters, digits and ``-_.``; anything else
         names no token (and never reaches the database)."""
-        value = str(self.request.path_params[name])
+        value = str(self.http_request.path_params[name])
         if not _PATH_ID.fullmatch(value):
             raise NotFound()
         return value
 
     def header(self, name: str) -> str | None:
-        return self.request.headers.get(name)
+        return self.http_request.headers.get(name)
 
     def json(self) -> dict[str, Any]:
         return parse_json(self.body)
@@ -75,7 +77,7 @@ class Call:
         return validate(model, data), data
 
     def flag(self, name: str) -> bool:
-        value = self.request.query_params.get(name)
+        value = self.http_request.query_params.get(name)
         if value is None or value.lower() == "false":
             return False
         if value.lower() == "true":
@@ -90,7 +92,7 @@ class Call:
         return offset, limit
 
     def _integer(self, name: str, default: int, low: int, high: int) -> int:
-        raw = self.request.query_params.get(name)
+        raw = self.http_request.query_params.get(name)
         if raw is None:
             return default
         if not raw.isascii() or not raw.isdigit() or len(raw) > 12 or not low <= int(raw) <= high:
@@ -144,7 +146,7 @@ def request_target(request: Request) -> str:
     return f"{path}?{query.decode('latin-1')}" if query else path
 
 
-Handler = Callable[[Call], Response]
+Handler = Callable[[AuthenticatedRequest], Response]
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
@@ -195,7 +197,7 @@ class Pipeline:
                     )
             try:
                 tenant = self.merchants.tenant(principal.merchant_id, headers.get("profile-id"))
-                response = handler(Call(request, self._open(body), tenant))
+                response = handler(AuthenticatedRequest(request, self._open(body), tenant))
             except VaultError as exc:
                 response = vault_error_response(exc)
             if response_key is not None and principal.response_mle_kid is not None:

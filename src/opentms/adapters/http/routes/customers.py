@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from starlette.responses import Response
 
 from opentms.adapters.http import render
 from opentms.adapters.http.openapi import IF_MATCH, PAGING, Operation
-from opentms.adapters.http.pipeline import Call, Pipeline, json_response, no_content
+from opentms.adapters.http.pipeline import AuthenticatedRequest, Pipeline, json_response, no_content
 from opentms.adapters.http.routes.inputs import patched, stored
 from opentms.adapters.http.schemas.customers import (
     STORED_FIELDS,
@@ -16,55 +18,63 @@ from opentms.adapters.http.schemas.customers import (
     ShippingAddressUpdate,
 )
 from opentms.services.container import Services
+from opentms.services.customers import CustomerService, ShippingAddressService
 
 CUSTOMERS = "/tms/v2/customers"
 ADDRESSES = "/tms/v2/customers/{customerId}/shipping-addresses"
+ONE = CUSTOMERS + "/{customerId}"
+ADDRESS = ADDRESSES + "/{shippingAddressId}"
 ADDRESS_FIELDS = frozenset({"ship_to"})
+CUSTOMER_TAG = "Customer"
+ADDRESS_TAG = "Customer Shipping Address"
 
 
-def operations(services: Services, pipeline: Pipeline) -> list[Operation]:
-    customers = services.customers
-    addresses = services.shipping_addresses
+@dataclass(frozen=True)
+class CustomerRoutes:
+    """The handlers of customers and their shipping addresses, over the services they call."""
 
-    def post_customer(call: Call) -> Response:
-        model, _ = call.model(CustomerCreate)
-        view = customers.create(call.tenant, stored(model, STORED_FIELDS))
+    customers: CustomerService
+    addresses: ShippingAddressService
+
+    def post_customer(self, request: AuthenticatedRequest) -> Response:
+        model, _ = request.model(CustomerCreate)
+        view = self.customers.create(request.tenant, stored(model, STORED_FIELDS))
         return json_response(render.customer(view), 201, view.customer.version)
 
-    def get_customer(call: Call) -> Response:
-        view = customers.retrieve(call.tenant, call.path("customerId"))
+    def get_customer(self, request: AuthenticatedRequest) -> Response:
+        view = self.customers.retrieve(request.tenant, request.path("customerId"))
         return json_response(render.customer(view), 200, view.customer.version)
 
-    def patch_customer(call: Call) -> Response:
-        model, _ = call.model(CustomerUpdate)
-        view = customers.update(
-            call.tenant,
-            call.path("customerId"),
+    def patch_customer(self, request: AuthenticatedRequest) -> Response:
+        model, _ = request.model(CustomerUpdate)
+        view = self.customers.update(
+            request.tenant,
+            request.path("customerId"),
             patched(model, STORED_FIELDS),
-            call.header("if-match"),
+            request.header("if-match"),
             model.default_payment_instrument.id if model.default_payment_instrument else None,
             model.default_shipping_address.id if model.default_shipping_address else None,
         )
         return json_response(render.customer(view), 200, view.customer.version)
 
-    def delete_customer(call: Call) -> Response:
-        customers.delete(call.tenant, call.path("customerId"))
+    def delete_customer(self, request: AuthenticatedRequest) -> Response:
+        self.customers.delete(request.tenant, request.path("customerId"))
         return no_content()
 
-    def post_customer_shipping_address(call: Call) -> Response:
-        model, _ = call.model(ShippingAddressCreate)
-        address = addresses.create(
-            call.tenant,
-            call.path("customerId"),
+    def post_customer_shipping_address(self, request: AuthenticatedRequest) -> Response:
+        model, _ = request.model(ShippingAddressCreate)
+        address = self.addresses.create(
+            request.tenant,
+            request.path("customerId"),
             stored(model, ADDRESS_FIELDS),
             bool(model.default),
         )
         return json_response(render.shipping_address(address), 201, address.version)
 
-    def get_customer_shipping_addresses_list(call: Call) -> Response:
-        offset, limit = call.paging()
-        customer_id = call.path("customerId")
-        page = addresses.list_for_customer(call.tenant, customer_id, offset, limit)
+    def get_customer_shipping_addresses_list(self, request: AuthenticatedRequest) -> Response:
+        offset, limit = request.paging()
+        customer_id = request.path("customerId")
+        page = self.addresses.list_for_customer(request.tenant, customer_id, offset, limit)
         body = render.page(
             ADDRESSES.replace("{customerId}", customer_id),
             "shippingAddresses",
@@ -73,90 +83,108 @@ def operations(services: Services, pipeline: Pipeline) -> list[Operation]:
         )
         return json_response(body, 200, None, **{"x-total-count": str(page.total)})
 
-    def get_customer_shipping_address(call: Call) -> Response:
-        address = addresses.retrieve(
-            call.tenant, call.path("customerId"), call.path("shippingAddressId")
+    def get_customer_shipping_address(self, request: AuthenticatedRequest) -> Response:
+        address = self.addresses.retrieve(
+            request.tenant, request.path("customerId"), request.path("shippingAddressId")
         )
         return json_response(render.shipping_address(address), 200, address.version)
 
-    def patch_customers_shipping_address(call: Call) -> Response:
-        model, _ = call.model(ShippingAddressUpdate)
-        address = addresses.update(
-            call.tenant,
-            call.path("customerId"),
-            call.path("shippingAddressId"),
+    def patch_customers_shipping_address(self, request: AuthenticatedRequest) -> Response:
+        model, _ = request.model(ShippingAddressUpdate)
+        address = self.addresses.update(
+            request.tenant,
+            request.path("customerId"),
+            request.path("shippingAddressId"),
             patched(model, ADDRESS_FIELDS),
-            call.header("if-match"),
+            request.header("if-match"),
             bool(model.default),
         )
         return json_response(render.shipping_address(address), 200, address.version)
 
-    def delete_customer_shipping_address(call: Call) -> Response:
-        addresses.delete(call.tenant, call.path("customerId"), call.path("shippingAddressId"))
+    def delete_customer_shipping_address(self, request: AuthenticatedRequest) -> Response:
+        self.addresses.delete(
+            request.tenant, request.path("customerId"), request.path("shippingAddressId")
+        )
         return no_content()
 
+
+def operations(services: Services, pipeline: Pipeline) -> list[Operation]:
+    """The route table, in the order Starlette tries it."""
+    routes = CustomerRoutes(services.customers, services.shipping_addresses)
     e = pipeline.endpoint
-    one = CUSTOMERS + "/{customerId}"
-    address = ADDRESSES + "/{shippingAddressId}"
-    tag, address_tag = "Customer", "Customer Shipping Address"
     return [
         Operation(
-            "POST", CUSTOMERS, e(post_customer), "Create a customer", tag, 201, CustomerCreate
-        ),
-        Operation("GET", one, e(get_customer), "Retrieve a customer", tag),
-        Operation(
-            "PATCH",
-            one,
-            e(patch_customer),
-            "Update a customer",
-            tag,
-            200,
-            CustomerUpdate,
-            [IF_MATCH],
-        ),
-        Operation("DELETE", one, e(delete_customer), "Delete a customer", tag, 204),
-        Operation(
-            "POST",
-            ADDRESSES,
-            e(post_customer_shipping_address),
-            "Create a customer shipping address",
-            address_tag,
-            201,
-            ShippingAddressCreate,
+            method="POST",
+            path=CUSTOMERS,
+            endpoint=e(routes.post_customer),
+            summary="Create a customer",
+            tag=CUSTOMER_TAG,
+            status=201,
+            request=CustomerCreate,
         ),
         Operation(
-            "GET",
-            ADDRESSES,
-            e(get_customer_shipping_addresses_list),
-            "List a customer's shipping addresses",
-            address_tag,
-            200,
-            None,
-            PAGING,
+            method="GET",
+            path=ONE,
+            endpoint=e(routes.get_customer),
+            summary="Retrieve a customer",
+            tag=CUSTOMER_TAG,
         ),
         Operation(
-            "GET",
-            address,
-            e(get_customer_shipping_address),
-            "Retrieve a customer shipping address",
-            address_tag,
+            method="PATCH",
+            path=ONE,
+            endpoint=e(routes.patch_customer),
+            summary="Update a customer",
+            tag=CUSTOMER_TAG,
+            request=CustomerUpdate,
+            parameters=[IF_MATCH],
         ),
         Operation(
-            "PATCH",
-            address,
-            e(patch_customers_shipping_address),
-            "Update a customer shipping address",
-            address_tag,
-            200,
-            ShippingAddressUpdate,
-            [IF_MATCH],
+            method="DELETE",
+            path=ONE,
+            endpoint=e(routes.delete_customer),
+            summary="Delete a customer",
+            tag=CUSTOMER_TAG,
+            status=204,
         ),
         Operation(
-            "DELETE",
-            address,
-            e(delete_customer_shipping_address),
-            "Delete a customer shipping address",
-            address_tag,
-            204,
+            method="POST",
+            path=ADDRESSES,
+            endpoint=e(routes.post_customer_shipping_address),
+            summary="Create a customer shipping address",
+            tag=ADDRESS_TAG,
+            status=201,
+            request=ShippingAddressCreate,
+        ),
+        Operation(
+            method="GET",
+            path=ADDRESSES,
+            endpoint=e(routes.get_customer_shipping_addresses_list),
+            summary="List a customer's shipping addresses",
+            tag=ADDRESS_TAG,
+            parameters=PAGING,
+        ),
+        Operation(
+            method="GET",
+            path=ADDRESS,
+            endpoint=e(routes.get_customer_shipping_address),
+            summary="Retrieve a customer shipping address",
+            tag=ADDRESS_TAG,
+        ),
+        Operation(
+            method="PATCH",
+            path=ADDRESS,
+            endpoint=e(routes.patch_customers_shipping_address),
+            summary="Update a customer shipping address",
+            tag=ADDRESS_TAG,
+            request=ShippingAddressUpdate,
+            parameters=[IF_MATCH],
+        ),
+        Operation(
+            method="DELETE",
+            path=ADDRESS,
+            endpoint=e(routes.delete_customer_shipping_address),
+            summary="Delete a customer shipping address",
+            tag=ADDRESS_TAG,
+            status=204,
         ),
     ]

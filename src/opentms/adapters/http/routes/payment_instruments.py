@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from starlette.responses import Response
 
 from opentms.adapters.http import render
 from opentms.adapters.http.openapi import IF_MATCH, PAGING, RETRIEVE_BIN_DETAILS, Operation
-from opentms.adapters.http.pipeline import Call, Pipeline, json_response, no_content
+from opentms.adapters.http.pipeline import AuthenticatedRequest, Pipeline, json_response, no_content
 from opentms.adapters.http.routes.inputs import instrument_identifier_ref, patched, stored
 from opentms.adapters.http.schemas.payment_instruments import (
     STORED_FIELDS,
@@ -15,64 +17,76 @@ from opentms.adapters.http.schemas.payment_instruments import (
     PaymentInstrumentUpdate,
 )
 from opentms.services.container import Services
-from opentms.services.payment_instruments import InstrumentIdentifierRef
+from opentms.services.payment_instruments import InstrumentIdentifierRef, PaymentInstrumentService
 
 STANDALONE = "/tms/v1/paymentinstruments"
 SCOPED = "/tms/v2/customers/{customerId}/payment-instruments"
+ONE = STANDALONE + "/{paymentInstrumentId}"
+SCOPED_ONE = SCOPED + "/{paymentInstrumentId}"
+TAG = "Payment Instrument"
+SCOPED_TAG = "Customer Payment Instrument"
 
 
-def operations(services: Services, pipeline: Pipeline) -> list[Operation]:
-    service = services.payment_instruments
+@dataclass(frozen=True)
+class PaymentInstrumentRoutes:
+    """The handlers of payment instruments, standalone and a customer's, over
+    the service they call."""
 
-    def create(call: Call, customer_id: str | None, bin_lookup: bool) -> Response:
-        model, _ = call.model(PaymentInstrumentCreate)
+    service: PaymentInstrumentService
+
+    def _create(
+        self, request: AuthenticatedRequest, customer_id: str | None, bin_lookup: bool
+    ) -> Response:
+        model, _ = request.model(PaymentInstrumentCreate)
         ref = (
             instrument_identifier_ref(model.instrument_identifier, model.card)
             or InstrumentIdentifierRef()
         )
-        view = service.create(
-            call.tenant, ref, stored(model, STORED_FIELDS), customer_id, bool(model.default)
+        view = self.service.create(
+            request.tenant, ref, stored(model, STORED_FIELDS), customer_id, bool(model.default)
         )
         pi = view.payment_instrument
         return json_response(render.payment_instrument(view, bin_lookup), 201, pi.version)
 
-    def update(call: Call, customer_id: str | None, bin_lookup: bool) -> Response:
-        model, _ = call.model(PaymentInstrumentUpdate)
-        view = service.update(
-            call.tenant,
-            call.path("paymentInstrumentId"),
+    def _update(
+        self, request: AuthenticatedRequest, customer_id: str | None, bin_lookup: bool
+    ) -> Response:
+        model, _ = request.model(PaymentInstrumentUpdate)
+        view = self.service.update(
+            request.tenant,
+            request.path("paymentInstrumentId"),
             instrument_identifier_ref(model.instrument_identifier, model.card),
             patched(model, STORED_FIELDS),
-            call.header("if-match"),
+            request.header("if-match"),
             customer_id,
             bool(model.default),
         )
         pi = view.payment_instrument
         return json_response(render.payment_instrument(view, bin_lookup), 200, pi.version)
 
-    def post_payment_instrument(call: Call) -> Response:
-        return create(call, None, call.flag("retrieveBinDetails"))
+    def post_payment_instrument(self, request: AuthenticatedRequest) -> Response:
+        return self._create(request, None, request.flag("retrieveBinDetails"))
 
-    def get_payment_instrument(call: Call) -> Response:
-        bin_lookup = call.flag("retrieveBinDetails")
-        view = service.retrieve(call.tenant, call.path("paymentInstrumentId"))
+    def get_payment_instrument(self, request: AuthenticatedRequest) -> Response:
+        bin_lookup = request.flag("retrieveBinDetails")
+        view = self.service.retrieve(request.tenant, request.path("paymentInstrumentId"))
         body = render.payment_instrument(view, bin_lookup)
         return json_response(body, 200, view.payment_instrument.version)
 
-    def patch_payment_instrument(call: Call) -> Response:
-        return update(call, None, call.flag("retrieveBinDetails"))
+    def patch_payment_instrument(self, request: AuthenticatedRequest) -> Response:
+        return self._update(request, None, request.flag("retrieveBinDetails"))
 
-    def delete_payment_instrument(call: Call) -> Response:
-        service.delete(call.tenant, call.path("paymentInstrumentId"))
+    def delete_payment_instrument(self, request: AuthenticatedRequest) -> Response:
+        self.service.delete(request.tenant, request.path("paymentInstrumentId"))
         return no_content()
 
-    def post_customer_payment_instrument(call: Call) -> Response:
-        return create(call, call.path("customerId"), False)
+    def post_customer_payment_instrument(self, request: AuthenticatedRequest) -> Response:
+        return self._create(request, request.path("customerId"), False)
 
-    def get_customer_payment_instruments_list(call: Call) -> Response:
-        offset, limit = call.paging()
-        customer_id = call.path("customerId")
-        page = service.list_for_customer(call.tenant, customer_id, offset, limit)
+    def get_customer_payment_instruments_list(self, request: AuthenticatedRequest) -> Response:
+        offset, limit = request.paging()
+        customer_id = request.path("customerId")
+        page = self.service.list_for_customer(request.tenant, customer_id, offset, limit)
         body = render.page(
             SCOPED.replace("{customerId}", customer_id),
             "paymentInstruments",
@@ -81,100 +95,102 @@ def operations(services: Services, pipeline: Pipeline) -> list[Operation]:
         )
         return json_response(body, 200, None, **{"x-total-count": str(page.total)})
 
-    def get_customer_payment_instrument(call: Call) -> Response:
-        view = service.retrieve(
-            call.tenant, call.path("paymentInstrumentId"), call.path("customerId")
+    def get_customer_payment_instrument(self, request: AuthenticatedRequest) -> Response:
+        view = self.service.retrieve(
+            request.tenant, request.path("paymentInstrumentId"), request.path("customerId")
         )
         body = render.payment_instrument(view)
         return json_response(body, 200, view.payment_instrument.version)
 
-    def patch_customers_payment_instrument(call: Call) -> Response:
-        return update(call, call.path("customerId"), False)
+    def patch_customers_payment_instrument(self, request: AuthenticatedRequest) -> Response:
+        return self._update(request, request.path("customerId"), False)
 
-    def delete_customer_payment_instrument(call: Call) -> Response:
-        service.delete(call.tenant, call.path("paymentInstrumentId"), call.path("customerId"))
+    def delete_customer_payment_instrument(self, request: AuthenticatedRequest) -> Response:
+        self.service.delete(
+            request.tenant, request.path("paymentInstrumentId"), request.path("customerId")
+        )
         return no_content()
 
+
+def operations(services: Services, pipeline: Pipeline) -> list[Operation]:
+    """The route table, in the order Starlette tries it."""
+    routes = PaymentInstrumentRoutes(services.payment_instruments)
     e = pipeline.endpoint
-    one = STANDALONE + "/{paymentInstrumentId}"
-    scoped_one = SCOPED + "/{paymentInstrumentId}"
-    tag, scoped_tag = "Payment Instrument", "Customer Payment Instrument"
     return [
         Operation(
-            "POST",
-            STANDALONE,
-            e(post_payment_instrument),
-            "Create a payment instrument",
-            tag,
-            201,
-            PaymentInstrumentCreate,
-            [RETRIEVE_BIN_DETAILS],
+            method="POST",
+            path=STANDALONE,
+            endpoint=e(routes.post_payment_instrument),
+            summary="Create a payment instrument",
+            tag=TAG,
+            status=201,
+            request=PaymentInstrumentCreate,
+            parameters=[RETRIEVE_BIN_DETAILS],
         ),
         Operation(
-            "GET",
-            one,
-            e(get_payment_instrument),
-            "Retrieve a payment instrument",
-            tag,
-            200,
-            None,
-            [RETRIEVE_BIN_DETAILS],
+            method="GET",
+            path=ONE,
+            endpoint=e(routes.get_payment_instrument),
+            summary="Retrieve a payment instrument",
+            tag=TAG,
+            parameters=[RETRIEVE_BIN_DETAILS],
         ),
         Operation(
-            "PATCH",
-            one,
-            e(patch_payment_instrument),
-            "Update a payment instrument",
-            tag,
-            200,
-            PaymentInstrumentUpdate,
-            [RETRIEVE_BIN_DETAILS, IF_MATCH],
+            method="PATCH",
+            path=ONE,
+            endpoint=e(routes.patch_payment_instrument),
+            summary="Update a payment instrument",
+            tag=TAG,
+            request=PaymentInstrumentUpdate,
+            parameters=[RETRIEVE_BIN_DETAILS, IF_MATCH],
         ),
         Operation(
-            "DELETE", one, e(delete_payment_instrument), "Delete a payment instrument", tag, 204
+            method="DELETE",
+            path=ONE,
+            endpoint=e(routes.delete_payment_instrument),
+            summary="Delete a payment instrument",
+            tag=TAG,
+            status=204,
         ),
         Operation(
-            "POST",
-            SCOPED,
-            e(post_customer_payment_instrument),
-            "Create a customer payment instrument",
-            scoped_tag,
-            201,
-            PaymentInstrumentCreate,
+            method="POST",
+            path=SCOPED,
+            endpoint=e(routes.post_customer_payment_instrument),
+            summary="Create a customer payment instrument",
+            tag=SCOPED_TAG,
+            status=201,
+            request=PaymentInstrumentCreate,
         ),
         Operation(
-            "GET",
-            SCOPED,
-            e(get_customer_payment_instruments_list),
-            "List a customer's payment instruments",
-            scoped_tag,
-            200,
-            None,
-            PAGING,
+            method="GET",
+            path=SCOPED,
+            endpoint=e(routes.get_customer_payment_instruments_list),
+            summary="List a customer's payment instruments",
+            tag=SCOPED_TAG,
+            parameters=PAGING,
         ),
         Operation(
-            "GET",
-            scoped_one,
-            e(get_customer_payment_instrument),
-            "Retrieve a customer payment instrument",
-            scoped_tag,
+            method="GET",
+            path=SCOPED_ONE,
+            endpoint=e(routes.get_customer_payment_instrument),
+            summary="Retrieve a customer payment instrument",
+            tag=SCOPED_TAG,
         ),
         Operation(
-            "PATCH",
-            scoped_one,
-            e(patch_customers_payment_instrument),
-            "Update a customer payment instrument",
-            scoped_tag,
-            200,
-            PaymentInstrumentUpdate,
-            [IF_MATCH],
+            method="PATCH",
+            path=SCOPED_ONE,
+            endpoint=e(routes.patch_customers_payment_instrument),
+            summary="Update a customer payment instrument",
+            tag=SCOPED_TAG,
+            request=PaymentInstrumentUpdate,
+            parameters=[IF_MATCH],
         ),
         Operation(
-            "DELETE",
-            scoped_one,
-            e(delete_customer_payment_instrument),
-            "Delete a customer payment instrument",
-            scoped_tag,
-            204,
+            method="DELETE",
+            path=SCOPED_ONE,
+            endpoint=e(routes.delete_customer_payment_instrument),
+            summary="Delete a customer payment instrument",
+            tag=SCOPED_TAG,
+            status=204,
         ),
     ]

@@ -3,39 +3,46 @@ network and issuer decide when a merchant presents a network token."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from starlette.responses import Response
 
 from opentms.adapters.http.openapi import Operation
-from opentms.adapters.http.pipeline import Call, Pipeline, json_response
+from opentms.adapters.http.pipeline import AuthenticatedRequest, Pipeline, json_response
 from opentms.adapters.http.schemas.tokens import AuthorizationCreate
 from opentms.crypto.cryptograms import TransactionType
 from opentms.domain.errors import FieldError, InvalidFields
-from opentms.services.authorizations import Authorization
+from opentms.services.authorizations import Authorization, AuthorizationSimulator
 from opentms.services.container import Services
 from opentms.services.payment_credentials import transaction_data
 
 PATH = "/opentms/v1/simulations/authorizations"
 
 
-def operations(services: Services, pipeline: Pipeline) -> list[Operation]:
-    def post_simulated_authorization(call: Call) -> Response:
-        model, _ = call.model(AuthorizationCreate)
+@dataclass(frozen=True)
+class SimulatorRoutes:
+    """The handler of the authorisation simulator, over the simulator service."""
+
+    authorizations: AuthorizationSimulator
+
+    def post_simulated_authorization(self, request: AuthenticatedRequest) -> Response:
+        model, _ = request.model(AuthorizationCreate)
         if (model.cryptogram is None) == (model.security_code is None):
             raise InvalidFields(
                 "Send exactly one of cryptogram or securityCode.",
                 (FieldError("cryptogram"), FieldError("securityCode")),
             )
         data = transaction_data(
-            call.tenant.merchant_id,
+            request.tenant.merchant_id,
             model.amount,
             model.currency,
             TransactionType(model.transaction_type or "ECOM"),
             "amount",
             "currency",
         )
-        decision = services.authorizations.authorize(
+        decision = self.authorizations.authorize(
             Authorization(
-                merchant_id=call.tenant.merchant_id,
+                merchant_id=request.tenant.merchant_id,
                 token_number=model.token_number,
                 expiration_month=model.expiration_month,
                 expiration_year=model.expiration_year,
@@ -53,14 +60,17 @@ def operations(services: Services, pipeline: Pipeline) -> list[Operation]:
         }
         return json_response(body)
 
+
+def operations(services: Services, pipeline: Pipeline) -> list[Operation]:
+    """The route table."""
+    routes = SimulatorRoutes(services.authorizations)
     return [
         Operation(
-            "POST",
-            PATH,
-            pipeline.endpoint(post_simulated_authorization),
-            "Authorise with a network token (simulated network and issuer)",
-            "Simulator",
-            200,
-            AuthorizationCreate,
+            method="POST",
+            path=PATH,
+            endpoint=pipeline.endpoint(routes.post_simulated_authorization),
+            summary="Authorise with a network token (simulated network and issuer)",
+            tag="Simulator",
+            request=AuthorizationCreate,
         ),
     ]

@@ -6,13 +6,14 @@ answering each resource's own status in ``responses[]``
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from starlette.responses import Response
 
 from opentms.adapters.http import render
 from opentms.adapters.http.openapi import Operation
-from opentms.adapters.http.pipeline import Call, Pipeline, json_response
+from opentms.adapters.http.pipeline import AuthenticatedRequest, Pipeline, json_response
 from opentms.adapters.http.routes.inputs import (
     expiry_of,
     instrument_identifier_ref,
@@ -128,27 +129,34 @@ def tokenize_request(model: TokenizeCreate) -> TokenizeRequest:
     )
 
 
+@dataclass(frozen=True)
+class TokenizeRoutes:
+    """The handler of POST /tms/v2/tokenize, over the tokenize use case."""
+
+    tokenizer: TokenizeService
+
+    def post_tokenize(self, request: AuthenticatedRequest) -> Response:
+        model, _ = request.model(TokenizeCreate)
+        outcomes = self.tokenizer.tokenize(request.tenant, tokenize_request(model))
+        return json_response(render.tokenize(outcomes))
+
+
 def operations(services: Services, pipeline: Pipeline) -> list[Operation]:
+    """The route table."""
     tokenizer = TokenizeService(
         services.customers,
         services.instrument_identifiers,
         services.payment_instruments,
         services.shipping_addresses,
     )
-
-    def post_tokenize(call: Call) -> Response:
-        model, _ = call.model(TokenizeCreate)
-        outcomes = tokenizer.tokenize(call.tenant, tokenize_request(model))
-        return json_response(render.tokenize(outcomes))
-
+    routes = TokenizeRoutes(tokenizer)
     return [
         Operation(
-            "POST",
-            "/tms/v2/tokenize",
-            pipeline.endpoint(post_tokenize),
-            "Create several tokens in one call",
-            "Tokenize",
-            200,
-            TokenizeCreate,
+            method="POST",
+            path="/tms/v2/tokenize",
+            endpoint=pipeline.endpoint(routes.post_tokenize),
+            summary="Create several tokens in one call",
+            tag="Tokenize",
+            request=TokenizeCreate,
         ),
     ]

@@ -4,13 +4,14 @@ life-cycle simulation and /tms/v{2,3}/tokens/{tokenId}/payment-credentials."""
 from __future__ import annotations
 
 import base64
+from dataclasses import dataclass
 
 import orjson
 from starlette.responses import Response
 
 from opentms.adapters.http import render
 from opentms.adapters.http.openapi import Operation
-from opentms.adapters.http.pipeline import Call, Pipeline, json_response, no_content
+from opentms.adapters.http.pipeline import AuthenticatedRequest, Pipeline, json_response, no_content
 from opentms.adapters.http.schemas.tokens import (
     LifeCycleSimulation,
     PaymentCredentialsCreate,
@@ -24,27 +25,37 @@ from opentms.domain.errors import FieldError, MissingFields
 from opentms.domain.network_token import TokenState
 from opentms.services.container import Services
 from opentms.services.instrument_identifiers import CardExpiry
+from opentms.services.merchants import MerchantService
+from opentms.services.network_tokens import NetworkTokenService
 from opentms.services.payment_credentials import (
     PASSKEY_PROVIDER,
     CredentialsRequest,
     CredentialType,
+    PaymentCredentialService,
 )
 
 CARDS = "/tms/v2/tokenized-cards"
+ONE = CARDS + "/{tokenizedCardId}"
+TAG = "Tokenized Card"
 JOSE_CONTENT_TYPE = "application/jose;charset=utf-8"
 
 
-def operations(services: Services, pipeline: Pipeline) -> list[Operation]:
-    tokens = services.network_tokens
-    credentials = services.payment_credentials
+@dataclass(frozen=True)
+class TokenRoutes:
+    """The handlers of network tokens, card art and payment credentials, over
+    the services they call."""
 
-    def post_tokenized_card(call: Call) -> Response:
-        model, _ = call.model(TokenizedCardCreate)
+    tokens: NetworkTokenService
+    credentials: PaymentCredentialService
+    merchants: MerchantService
+
+    def post_tokenized_card(self, request: AuthenticatedRequest) -> Response:
+        model, _ = request.model(TokenizedCardCreate)
         if model.card is None or model.card.number is None:
             raise MissingFields("card.number is required.", (FieldError("card.number"),))
         pan = PAN.parse(model.card.number)
-        token = tokens.create(
-            call.tenant,
+        token = self.tokens.create(
+            request.tenant,
             pan,
             CardExpiry(model.card.expiration_month, model.card.expiration_year),
             model.source or "ONFILE",
@@ -52,28 +63,28 @@ def operations(services: Services, pipeline: Pipeline) -> list[Operation]:
         )
         return json_response(render.tokenized_card(token), 201, token.version)
 
-    def get_tokenized_card(call: Call) -> Response:
-        token = tokens.retrieve(call.tenant, call.path("tokenizedCardId"))
+    def get_tokenized_card(self, request: AuthenticatedRequest) -> Response:
+        token = self.tokens.retrieve(request.tenant, request.path("tokenizedCardId"))
         return json_response(render.tokenized_card(token), 200, token.version)
 
-    def delete_tokenized_card(call: Call) -> Response:
-        tokens.delete(call.tenant, call.path("tokenizedCardId"))
+    def delete_tokenized_card(self, request: AuthenticatedRequest) -> Response:
+        self.tokens.delete(request.tenant, request.path("tokenizedCardId"))
         return no_content()
 
-    def post_tokenized_card_delete(call: Call) -> Response:
-        call.model(TokenizedCardDelete)
-        tokens.delete(call.tenant, call.path("tokenizedCardId"))
+    def post_tokenized_card_delete(self, request: AuthenticatedRequest) -> Response:
+        request.model(TokenizedCardDelete)
+        self.tokens.delete(request.tenant, request.path("tokenizedCardId"))
         return no_content()
 
-    def post_issuer_life_cycle_simulation(call: Call) -> Response:
-        model, _ = call.model(LifeCycleSimulation)
+    def post_issuer_life_cycle_simulation(self, request: AuthenticatedRequest) -> Response:
+        model, _ = request.model(LifeCycleSimulation)
         card = model.card
         art = model.metadata.card_art if model.metadata else None
         update = art.combined_asset.update if art and art.combined_asset else None
-        tokens.simulate_life_cycle(
-            call.tenant,
-            call.path("tokenizedCardId"),
-            call.header("profile-id"),
+        self.tokens.simulate_life_cycle(
+            request.tenant,
+            request.path("tokenizedCardId"),
+            request.header("profile-id"),
             TokenState(model.state) if model.state else None,
             card.last4 if card else None,
             (card.expiration_month if card else None) or model.expiration_month,
@@ -82,12 +93,12 @@ def operations(services: Services, pipeline: Pipeline) -> list[Operation]:
         )
         return no_content()
 
-    def get_card_art_asset(call: Call) -> Response:
-        asset_type = call.path("assetType")
-        token, asset_id, image = tokens.card_art(
-            call.tenant,
-            call.path("instrumentIdentifierId"),
-            call.path("tokenProvider"),
+    def get_card_art_asset(self, request: AuthenticatedRequest) -> Response:
+        asset_type = request.path("assetType")
+        token, asset_id, image = self.tokens.card_art(
+            request.tenant,
+            request.path("instrumentIdentifierId"),
+            request.path("tokenProvider"),
             asset_type,
         )
         body = {
@@ -105,8 +116,8 @@ def operations(services: Services, pipeline: Pipeline) -> list[Operation]:
         }
         return json_response(body)
 
-    def issue(call: Call, version: int) -> Response:
-        model, _ = call.model(PaymentCredentialsCreate)
+    def _issue(self, request: AuthenticatedRequest, version: int) -> Response:
+        model, _ = request.model(PaymentCredentialsCreate)
         amount = model.order_information.amount_details if model.order_information else None
         passkey = any(
             identity is not None
@@ -115,7 +126,7 @@ def operations(services: Services, pipeline: Pipeline) -> list[Operation]:
             and bool(identity.data)
             for identity in model.authenticated_identities or []
         )
-        request = CredentialsRequest(
+        credentials_request = CredentialsRequest(
             version=version,
             credential_type=(
                 CredentialType(model.payment_credential_type)
@@ -127,76 +138,93 @@ def operations(services: Services, pipeline: Pipeline) -> list[Operation]:
             currency=amount.currency if amount else None,
             authenticated_by_passkey=passkey,
         )
-        issued = credentials.issue(call.tenant, call.path("tokenId"), request)
+        issued = self.credentials.issue(
+            request.tenant, request.path("tokenId"), credentials_request
+        )
         plaintext = orjson.dumps(render.payment_credentials(issued))
-        kid, public_key = services.merchants.credentials_key(call.tenant.merchant_id)
+        kid, public_key = self.merchants.credentials_key(request.tenant.merchant_id)
         sealed = jwe.encrypt_compact(public_key, kid, plaintext, {"cty": "json", "typ": "JWT"})
         return Response(sealed, 201, headers={"content-type": JOSE_CONTENT_TYPE})
 
-    def post_token_payment_credentials(call: Call) -> Response:
-        return issue(call, 2)
+    def post_token_payment_credentials(self, request: AuthenticatedRequest) -> Response:
+        return self._issue(request, 2)
 
-    def post_token_payment_credentials_v3(call: Call) -> Response:
-        return issue(call, 3)
+    def post_token_payment_credentials_v3(self, request: AuthenticatedRequest) -> Response:
+        return self._issue(request, 3)
 
+
+def operations(services: Services, pipeline: Pipeline) -> list[Operation]:
+    """The route table, in the order Starlette tries it."""
+    routes = TokenRoutes(services.network_tokens, services.payment_credentials, services.merchants)
     e = pipeline.endpoint
-    one = CARDS + "/{tokenizedCardId}"
-    tag = "Tokenized Card"
     return [
         Operation(
-            "POST",
-            "/tms/v2/tokens/{tokenId}/payment-credentials",
-            e(post_token_payment_credentials),
-            "Payment credentials (JWE: network token, cryptogram or security code)",
-            "Payment Credentials",
-            201,
-            PaymentCredentialsCreate,
+            method="POST",
+            path="/tms/v2/tokens/{tokenId}/payment-credentials",
+            endpoint=e(routes.post_token_payment_credentials),
+            summary="Payment credentials (JWE: network token, cryptogram or security code)",
+            tag="Payment Credentials",
+            status=201,
+            request=PaymentCredentialsCreate,
             media_type="application/jose",
         ),
         Operation(
-            "POST",
-            "/tms/v3/tokens/{tokenId}/payment-credentials",
-            e(post_token_payment_credentials_v3),
-            "Payment credentials v3 (card details when there is no network token)",
-            "Payment Credentials",
-            201,
-            PaymentCredentialsCreate,
+            method="POST",
+            path="/tms/v3/tokens/{tokenId}/payment-credentials",
+            endpoint=e(routes.post_token_payment_credentials_v3),
+            summary="Payment credentials v3 (card details when there is no network token)",
+            tag="Payment Credentials",
+            status=201,
+            request=PaymentCredentialsCreate,
             media_type="application/jose",
         ),
         Operation(
-            "POST",
-            CARDS,
-            e(post_tokenized_card),
-            "Provision a tokenized card",
-            tag,
-            201,
-            TokenizedCardCreate,
-        ),
-        Operation("GET", one, e(get_tokenized_card), "Retrieve a tokenized card", tag),
-        Operation("DELETE", one, e(delete_tokenized_card), "Delete a tokenized card", tag, 204),
-        Operation(
-            "POST",
-            one + "/delete",
-            e(post_tokenized_card_delete),
-            "Delete a tokenized card",
-            tag,
-            204,
-            TokenizedCardDelete,
+            method="POST",
+            path=CARDS,
+            endpoint=e(routes.post_tokenized_card),
+            summary="Provision a tokenized card",
+            tag=TAG,
+            status=201,
+            request=TokenizedCardCreate,
         ),
         Operation(
-            "POST",
-            one + "/issuer-life-cycle-event-simulations",
-            e(post_issuer_life_cycle_simulation),
-            "Simulate an issuer life-cycle event",
-            tag,
-            204,
-            LifeCycleSimulation,
+            method="GET",
+            path=ONE,
+            endpoint=e(routes.get_tokenized_card),
+            summary="Retrieve a tokenized card",
+            tag=TAG,
         ),
         Operation(
-            "GET",
-            "/tms/v2/tokens/{instrumentIdentifierId}/{tokenProvider}/assets/{assetType}",
-            e(get_card_art_asset),
-            "Retrieve card art",
-            tag,
+            method="DELETE",
+            path=ONE,
+            endpoint=e(routes.delete_tokenized_card),
+            summary="Delete a tokenized card",
+            tag=TAG,
+            status=204,
+        ),
+        Operation(
+            method="POST",
+            path=ONE + "/delete",
+            endpoint=e(routes.post_tokenized_card_delete),
+            summary="Delete a tokenized card",
+            tag=TAG,
+            status=204,
+            request=TokenizedCardDelete,
+        ),
+        Operation(
+            method="POST",
+            path=ONE + "/issuer-life-cycle-event-simulations",
+            endpoint=e(routes.post_issuer_life_cycle_simulation),
+            summary="Simulate an issuer life-cycle event",
+            tag=TAG,
+            status=204,
+            request=LifeCycleSimulation,
+        ),
+        Operation(
+            method="GET",
+            path="/tms/v2/tokens/{instrumentIdentifierId}/{tokenProvider}/assets/{assetType}",
+            endpoint=e(routes.get_card_art_asset),
+            summary="Retrieve card art",
+            tag=TAG,
         ),
     ]

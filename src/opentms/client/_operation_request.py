@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
     from opentms.client._models import TMSResponse
 
-__all__ = ["Body", "Call", "segment"]
+__all__ = ["Body", "OperationRequest", "segment"]
 
 T = TypeVar("T")
 R = TypeVar("R", bound="TMSResponse")
@@ -42,10 +42,10 @@ def as_httpx(answer: Answer) -> httpx.Response:
     return answer if isinstance(answer, httpx.Response) else answer.to_httpx()
 
 
-@dataclass(frozen=True, slots=True)
-class Call(Generic[T]):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OperationRequest(Generic[T]):
     """A request to make and the parser of its (decrypted) success body.
-    ``profile_id=None`` means the client's default profile."""
+    Built by keyword. ``profile_id=None`` means the client's default profile."""
 
     method: str
     path: str
