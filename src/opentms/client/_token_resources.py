@@ -174,12 +174,13 @@ class Tokens(SyncResource):
 
 
 class TokenApi:
-    """The CyberSource SDK's ``TokenApi``, on a :class:`Client`.
+    """The CyberSource SDK's ``post_token_payment_credentials``, on a :class:`Client`.
 
-    In the official Python SDK 0.0.80 these methods live on ``NetworkTokensApi``
-    (it has no ``TokenApi`` class) and answer tuples: ``*_with_http_info`` gives
-    ``(model, status, headers)``, the plain method ``(model, status, raw body)``;
-    here they return the JWE alone.
+    The class name ``TokenApi`` is this client's: in the official Python SDK
+    0.0.80 the method lives on ``NetworkTokensApi`` (it has no ``TokenApi``
+    class) and answers tuples: ``*_with_http_info`` gives ``(model, status,
+    headers)``, the plain method ``(model, status, raw body)``; here it returns
+    the JWE alone.
 
     ```python
     jwe = TokenApi(client).post_token_payment_credentials(customer_id, {})
