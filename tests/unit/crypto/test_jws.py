@@ -277,3 +277,13 @@ def test_an_empty_signature_parses_but_never_verifies(
         assert parsed.signature == b""
         with pytest.raises(InvalidSignature):
             verify(parsed, key)
+
+
+def test_verify_rs256_refuses_a_key_under_2048_bits() -> None:
+    """RFC 7518 §3.3: an RS256 key of fewer than 2048 bits is refused even
+    when it did sign the token."""
+    small = rsa.generate_private_key(public_exponent=65537, key_size=1024)  # noqa: S505
+    certificate = certificate_pem(small, "tms_test_merchant", "1")
+    token = sign(rsa_jwk(small), "RS256", {"kid": "1"}, CLAIMS)
+    with pytest.raises(InvalidSignature):
+        verify_rs256(token, certificate)
