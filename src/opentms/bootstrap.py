@@ -12,6 +12,7 @@ from typing import cast
 
 from sqlalchemy import Engine
 
+from opentms.adapters.admin_token import load_or_create_admin_token
 from opentms.adapters.keys.local import load_or_create_master_keys
 from opentms.adapters.networks.simulated import SimulatedTokenProvider
 from opentms.adapters.private_files import make_private_directory
@@ -20,6 +21,7 @@ from opentms.adapters.storage.database import SQLNetworkUnitOfWork, SQLUnitOfWor
 from opentms.adapters.storage.merchants import SQLMerchantStore
 from opentms.adapters.storage.readiness import SQLReadiness
 from opentms.adapters.storage.replay import SQLReplayGuard
+from opentms.adapters.storage.sandbox_state import SQLSandboxState
 from opentms.config import Settings
 from opentms.crypto.keyring import Keyring
 from opentms.crypto.network_secrets import NetworkSecrets
@@ -35,6 +37,8 @@ from opentms.services.network_tokens import NetworkTokenService
 from opentms.services.payment_credentials import PaymentCredentialService
 from opentms.services.payment_instruments import PaymentInstrumentService
 from opentms.services.provisioning import Provisioner
+from opentms.services.sandbox import SandboxControls
+from opentms.services.sandbox.clock import ClockControl, ServiceClock
 from opentms.services.server_keys import ServerKeys
 from opentms.services.tenancy import SystemClock
 
@@ -125,6 +129,7 @@ def sql_ports(database: Database, clock: Clock) -> Ports:
         replay_guard=SQLReplayGuard(engine),
         readiness=SQLReadiness(engine),
         close=database.close,
+        sandbox_state=SQLSandboxState(engine) if database.settings.sandbox else None,
     )
 
 
@@ -143,19 +148,33 @@ def build_services(
 
     A test builds the services over in-memory fakes by passing ``ports``
     (and a fixed ``clock``, other ``token_providers``); nothing is opened then."""
-    clock = clock or SystemClock()
+    real_clock = clock or SystemClock()
     if ports is None:
-        ports = sql_ports(database or open_database(settings, upgrade), clock)
+        ports = sql_ports(database or open_database(settings, upgrade), real_clock)
+    service_clock: ServiceClock | None = None
+    if settings.sandbox and ports.sandbox_state is not None:
+        # Authentication keeps real time (the SDKs sign with theirs); the
+        # rest follows the sandbox's service clock.
+        service_clock = ServiceClock(ports.sandbox_state, real_clock)
+    clock = service_clock or real_clock
     uow = ports.unit_of_work
     server_keys = ServerKeys(ports.server_key_store, ports.keyring, clock)
     merchants = MerchantService(ports.merchant_store, ports.keyring, server_keys, clock)
     provisioner = Provisioner(token_providers(server_keys), clock)
     intake = InstrumentIntake(provisioner, clock)
+    sandbox = None
+    if service_clock is not None and ports.sandbox_state is not None:
+        sandbox = SandboxControls(
+            admin_token=load_or_create_admin_token(settings),
+            state_store=ports.sandbox_state,
+            clock=ClockControl(ports.sandbox_state, service_clock),
+            forget_cached=merchants.forget_cached,
+        )
     return Services(
         settings=settings,
         merchants=merchants,
         authenticator=Authenticator(
-            merchants, clock, settings.clock_skew_seconds, ports.replay_guard
+            merchants, real_clock, settings.clock_skew_seconds, ports.replay_guard
         ),
         instrument_identifiers=InstrumentIdentifierService(uow, intake, provisioner, clock),
         payment_instruments=PaymentInstrumentService(uow, intake, clock),
@@ -167,4 +186,5 @@ def build_services(
         server_keys=server_keys,
         readiness=ports.readiness,
         on_close=ports.close,
+        sandbox=sandbox,
     )

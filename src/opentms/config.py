@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from opentms.observability import LogFormat
@@ -20,6 +21,12 @@ def default_data_dir() -> Path:
     """``$XDG_DATA_HOME/opentms``, else ``~/.local/share/opentms``."""
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "opentms"
+
+
+# Settings that only a sandbox has: given in vault mode, they refuse to start.
+SANDBOX_ONLY = frozenset({"admin_token", "deterministic_seed", "seed_file", "journal_limit"})
+# The admin token generated at first start, in the data directory.
+ADMIN_TOKEN_FILE = "admin-token"  # noqa: S105 - a file name
 
 
 class Settings(BaseSettings):
@@ -42,6 +49,35 @@ class Settings(BaseSettings):
     # "text": one line per record; "json": one JSON object per line.
     log_format: LogFormat = "text"
 
+    # "sandbox" (the default): the controls of docs/sandbox.md under
+    # /opentms/v1/sandbox/. "vault": none of them exist, and the settings below
+    # that only a sandbox has (SANDBOX_ONLY) refuse to start.
+    mode: Literal["sandbox", "vault"] = "sandbox"
+    # The admin API's bearer token; when unset, one is generated at first start
+    # into the data directory (ADMIN_TOKEN_FILE, 0600) and its path printed.
+    admin_token: SecretStr | None = Field(default=None, min_length=16, max_length=512)
+    # Reproducible ids, token numbers and generated keys (`serve --deterministic`).
+    deterministic_seed: str | None = Field(default=None, min_length=1, max_length=256)
+    # A seed file applied at start (`serve --seed`).
+    seed_file: Path | None = None
+    # Request journal entries kept (the oldest go first); 0 keeps none.
+    journal_limit: int = Field(default=10_000, ge=0, le=1_000_000)
+
+    @model_validator(mode="after")
+    def _sandbox_only(self) -> Settings:
+        if self.mode == "vault":
+            given = sorted(SANDBOX_ONLY & self.model_fields_set)
+            if given:
+                names = ", ".join(f"OPENTMS_{name.upper()}" for name in given)
+                raise ValueError(
+                    f"{names}: only a sandbox has this; unset it, or run with OPENTMS_MODE=sandbox."
+                )
+        return self
+
+    @property
+    def sandbox(self) -> bool:
+        return self.mode == "sandbox"
+
     @field_validator("database_url")
     @classmethod
     def _normalise_driver(cls, value: str | None) -> str | None:
@@ -56,3 +92,7 @@ class Settings(BaseSettings):
     @property
     def resolved_master_key_file(self) -> Path:
         return self.master_key_file or self.data_dir / "master.key"
+
+    @property
+    def admin_token_file(self) -> Path:
+        return self.data_dir / ADMIN_TOKEN_FILE

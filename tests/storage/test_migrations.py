@@ -38,6 +38,10 @@ def _check_round_trip(engine: Engine) -> None:
         "network_tokens",
         "token_transactions",
         "used_tokens",
+        "sandbox_state",
+        "sandbox_journal",
+        "sandbox_faults",
+        "sandbox_snapshots",
     }
     assert migrate.current_revision(engine) is None
     head = migrate.head_revision(engine)

@@ -27,8 +27,19 @@ if TYPE_CHECKING:
 def _settings(data_dir: Path | None) -> Settings:
     """The settings of the environment (``OPENTMS_*``), with --data-dir over
     OPENTMS_DATA_DIR when given: passed to what needs them, never put back
-    into this process's environment."""
-    return Settings() if data_dir is None else Settings(data_dir=data_dir)
+    into this process's environment. Invalid settings end the command with
+    a message naming them (exit status 2)."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings() if data_dir is None else Settings(data_dir=data_dir)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'OPENTMS_' + str(error['loc'][0]).upper() + ': ' if error['loc'] else ''}"
+            f"{error['msg'].removeprefix('Value error, ')}"
+            for error in exc.errors()
+        )
+        raise click.UsageError(f"invalid settings: {problems}") from None
 
 
 data_dir_option = click.option(
@@ -103,7 +114,17 @@ def serve(host: str, port: int, workers: int, data_dir: Path | None) -> None:
         database.upgrade()
     finally:
         database.close()
-    click.echo(f"opentms serving on http://{host}:{port} (data: {_where(settings)})", err=True)
+    click.echo(
+        f"opentms serving on http://{host}:{port} in {settings.mode} mode "
+        f"(data: {_where(settings)})",
+        err=True,
+    )
+    if settings.sandbox:
+        from opentms.adapters.admin_token import load_or_create_admin_token
+
+        load_or_create_admin_token(settings)
+        where = "OPENTMS_ADMIN_TOKEN" if settings.admin_token else settings.admin_token_file
+        click.echo(f"sandbox admin API: /opentms/v1/sandbox/ (admin token: {where})", err=True)
     _raise_open_file_limit()
     uvicorn.run(
         # One process: the app is built here from these settings. Workers:

@@ -17,6 +17,7 @@ from opentms.domain.ports import (
     NetworkUnitOfWork,
     ReadinessProbe,
     ReplayGuard,
+    SandboxStateStore,
     ServerKeyStore,
     UnitOfWorkFactory,
 )
@@ -28,6 +29,7 @@ from opentms.services.merchants import MerchantService
 from opentms.services.network_tokens import NetworkTokenService
 from opentms.services.payment_credentials import PaymentCredentialService
 from opentms.services.payment_instruments import PaymentInstrumentService
+from opentms.services.sandbox import SandboxControls
 from opentms.services.server_keys import ServerKeys
 
 
@@ -46,6 +48,8 @@ class Ports:
     replay_guard: ReplayGuard
     readiness: ReadinessProbe
     close: Callable[[], None]
+    # The sandbox's shared state; None where there is none (a vault, fakes).
+    sandbox_state: SandboxStateStore | None = None
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,8 @@ class Services:
     readiness: ReadinessProbe
     # Releases what the adapters hold (the database's connections).
     on_close: Callable[[], None]
+    # Sandbox mode's controls; None in a vault (docs/sandbox.md).
+    sandbox: SandboxControls | None = None
 
     def close(self) -> None:
         self.on_close()

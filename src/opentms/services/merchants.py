@@ -81,6 +81,9 @@ class _TTLCache:
             self._items[key] = (now + self._seconds, value)
         return value
 
+    def clear(self) -> None:
+        self._items.clear()
+
 
 class MerchantService:
     def __init__(
@@ -95,6 +98,11 @@ class MerchantService:
         self._server_keys = server_keys
         self._clock = clock
         self._cache = _TTLCache(30.0)
+
+    def forget_cached(self) -> None:
+        """Drop what this process cached of merchants, profiles and their keys
+        (the sandbox does, when a reset, restore or seed changed them)."""
+        self._cache.clear()
 
     # Registration ---------------------------------------------------------------
 

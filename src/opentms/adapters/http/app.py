@@ -18,6 +18,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from opentms.adapters.http import errors
+from opentms.adapters.http.admin import AdminPipeline
 from opentms.adapters.http.openapi import Operation, openapi_document
 from opentms.adapters.http.pipeline import (
     AUTHENTICATED_MERCHANT,
@@ -32,6 +33,8 @@ from opentms.adapters.http.routes import (
     tokenize,
     tokens,
 )
+from opentms.adapters.http.routes import sandbox as sandbox_routes
+from opentms.adapters.http.sandbox_middleware import SandboxMiddleware
 from opentms.domain.errors import VaultError
 from opentms.observability import redact
 from opentms.services.container import Services
@@ -148,6 +151,10 @@ def create_app(services: Services) -> Starlette:
         *tokenize.operations(services, pipeline),
         *simulator.operations(services, pipeline),
     ]
+    if services.sandbox is not None:
+        # Sandbox mode only: in a vault these paths do not exist (404).
+        admin = AdminPipeline(services.sandbox.admin_token, services.settings.max_body_bytes)
+        operations += sandbox_routes.operations(services.sandbox, admin)
     document = orjson.dumps(openapi_document(operations))
 
     async def openapi(_: Request) -> Response:
@@ -205,6 +212,8 @@ def create_app(services: Services) -> Starlette:
     # Never redirect: an SDK follows a redirect and re-sends a signature made
     # for the original URL.
     app.router.redirect_slashes = False
+    if services.sandbox is not None:
+        app.add_middleware(SandboxMiddleware, controls=services.sandbox)
     app.add_middleware(CorrelationMiddleware)
     app.state.services = services
     return app

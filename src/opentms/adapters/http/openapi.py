@@ -4,7 +4,7 @@ them and from the wire schemas."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
@@ -75,6 +75,9 @@ class Operation:
     parameters: list[dict[str, Any]] = field(default_factory=list)
     extra_statuses: tuple[int, ...] = ()
     media_type: str = "application/json"
+    # "merchant": HTTP Signature or JWT (the TMS API); "admin": the sandbox
+    # admin API's bearer token (no profile-id header either).
+    security: Literal["merchant", "admin"] = "merchant"
 
     @property
     def operation_id(self) -> str:
@@ -118,6 +121,9 @@ def openapi_document(operations: list[Operation]) -> dict[str, Any]:
             "responses": responses,
             "security": [{"httpSignature": []}, {"jwt": []}],
         }
+        if op.security == "admin":
+            entry["parameters"] = path_params + op.parameters
+            entry["security"] = [{"adminToken": []}]
         if op.request is not None:
             entry["requestBody"] = {
                 "required": True,
@@ -171,6 +177,11 @@ def openapi_document(operations: list[Operation]) -> dict[str, Any]:
                     "description": "CyberSource HTTP Signature (HmacSHA256).",
                 },
                 "jwt": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+                "adminToken": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "The sandbox admin token (sandbox mode only).",
+                },
             },
         },
     }

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -239,4 +240,61 @@ used_tokens = Table(
     metadata,
     Column("digest", LargeBinary(32), primary_key=True),
     Column("expires_at", TS, nullable=False, index=True),
+)
+
+
+# Sandbox mode only (docs/sandbox.md); a vault never writes these tables.
+# The one row (id 1) every process reads at the start of each request: the
+# generation, which reset, restore and seeding bump so that every process drops
+# what it cached of merchants; and the service clock's offset from real time.
+sandbox_state = Table(
+    "sandbox_state",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("generation", BigInteger, nullable=False),
+    Column("clock_offset_us", BigInteger, nullable=False),
+    Column("updated_at", TS, nullable=False),
+)
+
+# The request journal: TMS requests as they were answered, bodies masked.
+sandbox_journal = Table(
+    "sandbox_journal",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", TS, nullable=False, index=True),
+    Column("merchant_id", String(64), index=True),
+    Column("method", String(16), nullable=False),
+    Column("path", Text, nullable=False),
+    Column("query", Text, nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("duration_ms", Float, nullable=False),
+    Column("correlation_id", String(128), nullable=False),
+    Column("auth_verdict", String(16), nullable=False),
+    Column("auth_reason", String(64)),
+    Column("auth_detail", Text),
+    Column("request_body", Text),
+    Column("response_body", Text),
+)
+
+# Fault and latency rules, tried in position order before a TMS handler runs.
+# ``remaining`` counts the times a rule still fires (NULL: always).
+sandbox_faults = Table(
+    "sandbox_faults",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("position", Integer, nullable=False),
+    Column("rule", Text, nullable=False),
+    Column("remaining", Integer),
+    Column("hits", Integer, nullable=False),
+    Column("created_at", TS, nullable=False),
+)
+
+# Named snapshots of the state: every vault table's rows, as saved.
+sandbox_snapshots = Table(
+    "sandbox_snapshots",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("payload", LargeBinary, nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("created_at", TS, nullable=False),
 )

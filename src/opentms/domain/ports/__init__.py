@@ -8,7 +8,8 @@ them, and tests/services/fakes.py fakes them. Import them from here.
   network's directory and unit of work;
 - :mod:`~opentms.domain.ports.merchants`: the merchant and server-key stores;
 - :mod:`~opentms.domain.ports.authentication`: the credential directory, the
-  replay guard.
+  replay guard;
+- :mod:`~opentms.domain.ports.sandbox`: the sandbox's shared state.
 """
 
 from opentms.domain.ports.authentication import (
@@ -23,6 +24,10 @@ from opentms.domain.ports.network import (
     NetworkDirectory,
     NetworkUnitOfWork,
     TokenProvider,
+)
+from opentms.domain.ports.sandbox import (
+    SandboxState,
+    SandboxStateStore,
 )
 from opentms.domain.ports.system import (
     Clock,
@@ -55,6 +60,8 @@ __all__ = [
     "PaymentInstrumentRepository",
     "ReadinessProbe",
     "ReplayGuard",
+    "SandboxState",
+    "SandboxStateStore",
     "SealingKeys",
     "ServerKeyStore",
     "ShippingAddressRepository",

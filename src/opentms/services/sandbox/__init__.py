@@ -1,0 +1,40 @@
+"""Sandbox mode's controls (docs/sandbox.md): what the admin API under
+``/opentms/v1/sandbox/`` drives. A vault has none of them: its
+:class:`~opentms.services.container.Services` hold ``sandbox=None``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextvars import Token
+from dataclasses import dataclass, field
+
+from opentms.domain.ports import SandboxState, SandboxStateStore
+from opentms.services.sandbox.clock import ClockControl, current_state
+
+
+@dataclass
+class SandboxControls:
+    """The sandbox's controls, and the per-request step every TMS request
+    takes through :meth:`begin_request`."""
+
+    admin_token: str
+    state_store: SandboxStateStore
+    clock: ClockControl
+    # Called when another process (or this one) changed merchants or the vault
+    # wholesale: drops this process's caches of them.
+    forget_cached: Callable[[], None]
+    _seen_generation: int | None = field(default=None, repr=False)
+
+    def begin_request(self) -> Token[SandboxState | None]:
+        """Read the shared state once for the request about to run: the
+        service clock reads its offset from it, and a new generation drops
+        this process's caches. Give the token to :meth:`end_request`."""
+        state = self.state_store.read()
+        if state.generation != self._seen_generation:
+            if self._seen_generation is not None:
+                self.forget_cached()
+            self._seen_generation = state.generation
+        return current_state.set(state)
+
+    def end_request(self, token: Token[SandboxState | None]) -> None:
+        current_state.reset(token)
