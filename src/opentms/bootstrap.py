@@ -169,6 +169,7 @@ def build_services(
             state_store=ports.sandbox_state,
             clock=ClockControl(ports.sandbox_state, service_clock),
             forget_cached=merchants.forget_cached,
+            deterministic=settings.deterministic_seed is not None,
         )
     return Services(
         settings=settings,

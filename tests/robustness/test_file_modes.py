@@ -25,6 +25,7 @@ PRIVATE_FILES = [
     "opentms.db-wal",
     "opentms.db-shm",
     "opentms.db-writers",
+    "admin-token",
     "master.key",
 ]
 

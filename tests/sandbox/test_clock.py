@@ -8,6 +8,18 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
+from tests.api.tokens_support import (
+    VISA,
+    authorize,
+    create_ii,
+    credentials_path,
+    declined,
+    get_token,
+    issue,
+    token_id_of,
+)
+from tests.support import Merchant
+
 
 def _now(body: dict[str, object]) -> datetime:
     return datetime.fromisoformat(str(body["now"]))
@@ -75,14 +87,47 @@ def test_a_bad_move_is_a_400_that_changes_nothing(
     assert admin_client.get("/clock").json()["offsetSeconds"] == 0.0
 
 
-def test_resources_are_dated_by_the_service_clock(
+def test_payment_credentials_follow_the_clock_past_the_tokens_expiry(
     admin_client: httpx.Client, sandbox_client: httpx.Client
 ) -> None:
-    admin_client.post("/clock", json={"set": "2031-06-01T12:00:00Z"})
-    created = sandbox_client.post("/tms/v2/customers", json={})
-    # Authentication kept real time: the client signed with its own clock.
-    assert created.status_code == 201, created.text
-    metadata = created.json()["metadata"]
-    assert metadata["creator"] or True
-    fetched = sandbox_client.get(f"/tms/v2/customers/{created.json()['id']}")
-    assert fetched.status_code == 200
+    """The token's expiry is three years from provisioning by the service
+    clock: moved past it, the network issues no credentials (403 saying so);
+    back in real time, it does again."""
+    ii = create_ii(sandbox_client, VISA.new_pan())
+    token_id = token_id_of(ii)
+    token = get_token(sandbox_client, token_id)
+    month, year = int(token["expirationMonth"]), int(token["expirationYear"])
+    assert sandbox_client.post(credentials_path(token_id), json={}).status_code == 201
+
+    # The last day of the token's expiry month is still good...
+    last_day = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=UTC) - timedelta(days=1)
+    admin_client.post("/clock", json={"set": last_day.isoformat()})
+    assert sandbox_client.post(credentials_path(token_id), json={}).status_code == 201
+
+    # ...the next month it has expired.
+    admin_client.post("/clock", json={"advance": "P2D"})
+    refused = sandbox_client.post(credentials_path(token_id), json={})
+    assert refused.status_code == 403
+    message = refused.json()["errors"][0]["message"]
+    assert f"expired at the end of {token['expirationMonth']}/{year}" in message
+
+    admin_client.delete("/clock")
+    assert sandbox_client.post(credentials_path(token_id), json={}).status_code == 201
+
+
+def test_new_tokens_take_their_expiry_from_the_service_clock(
+    admin_client: httpx.Client, sandbox_client: httpx.Client
+) -> None:
+    admin_client.post("/clock", json={"set": "2040-03-15T00:00:00Z"})
+    token = get_token(sandbox_client, token_id_of(create_ii(sandbox_client, VISA.new_pan())))
+    assert (token["expirationMonth"], token["expirationYear"]) == ("03", "2043")
+
+
+def test_credentials_issued_before_the_expiry_are_declined_after_it(
+    admin_client: httpx.Client, sandbox_client: httpx.Client, sandbox_merchant: Merchant
+) -> None:
+    """The authorisation simulator judges expiry by the service clock too."""
+    ii = create_ii(sandbox_client, VISA.new_pan())
+    tokenized = issue(sandbox_client, sandbox_merchant, ii["id"])["tokenizedCard"]
+    admin_client.post("/clock", json={"advance": f"P{4 * 366}D"})
+    assert authorize(sandbox_client, tokenized) == declined("TOKEN_EXPIRED", VISA)

@@ -89,6 +89,8 @@ def serve(host: str, port: int, workers: int, data_dir: Path | None) -> None:
     from opentms.adapters.http.server import GuardedHttpToolsProtocol
     from opentms.bootstrap import open_database
 
+    # Invalid settings (a sandbox-only one in vault mode, say) stop here, before anything starts.
+    settings = _settings(data_dir)
     problem = listen_problem(host, port)
     if problem is not None:
         click.echo(f"opentms serve: {problem}", err=True)
@@ -104,7 +106,6 @@ def serve(host: str, port: int, workers: int, data_dir: Path | None) -> None:
         arguments = [f"--host={host}", f"--port={port}", f"--workers={workers}"]
         executable = [sys.executable, "-m", "opentms.cli", "serve", *arguments]
         os.execve(sys.executable, executable, environment)  # noqa: S606 - our own argv
-    settings = _settings(data_dir)
     logging.config.dictConfig(logging_config(settings.log_level, settings.log_format))
     database = open_database(settings, upgrade=False)
     warning = shared_directory_warning(settings.data_dir)
@@ -114,17 +115,18 @@ def serve(host: str, port: int, workers: int, data_dir: Path | None) -> None:
         database.upgrade()
     finally:
         database.close()
-    click.echo(
+    # One line, not a log record (tests and tools skip it by its start).
+    banner = (
         f"opentms serving on http://{host}:{port} in {settings.mode} mode "
-        f"(data: {_where(settings)})",
-        err=True,
+        f"(data: {_where(settings)})"
     )
     if settings.sandbox:
         from opentms.adapters.admin_token import load_or_create_admin_token
 
         load_or_create_admin_token(settings)
         where = "OPENTMS_ADMIN_TOKEN" if settings.admin_token else settings.admin_token_file
-        click.echo(f"sandbox admin API: /opentms/v1/sandbox/ (admin token: {where})", err=True)
+        banner += f"; sandbox admin API at /opentms/v1/sandbox, admin token: {where}"
+    click.echo(banner, err=True)
     _raise_open_file_limit()
     uvicorn.run(
         # One process: the app is built here from these settings. Workers:

@@ -15,6 +15,14 @@ from opentms.domain.errors import Conflict
 MAX_ATC = 0xFFFF  # the ATC is two bytes: a token whose counter is spent needs replacing
 
 
+def token_expired(expiration_month: str | None, expiration_year: str | None, now: datetime) -> bool:
+    """Whether a token's own expiry (good through the end of its month) has
+    passed at ``now``; a token without one never expires."""
+    if not (expiration_month and expiration_year):
+        return False
+    return (int(expiration_year), int(expiration_month)) < (now.year, now.month)
+
+
 class TokenState(StrEnum):
     ACTIVE = "ACTIVE"
     SUSPENDED = "SUSPENDED"  # may return to ACTIVE

@@ -25,6 +25,7 @@ from opentms.domain.network_token import (
     TokenNetwork,
     TokenState,
     TokenTransaction,
+    token_expired,
 )
 from opentms.domain.ports import Clock, NetworkUnitOfWork
 
@@ -127,10 +128,7 @@ class AuthorizationSimulator:
                 view.expiration_year,
             ):
                 return _declined(DeclineReason.INVALID_EXPIRY, view)
-            if (int(view.expiration_year or 0), int(view.expiration_month or 0)) < (
-                now.year,
-                now.month,
-            ):
+            if token_expired(view.expiration_month, view.expiration_year, now):
                 return _declined(DeclineReason.TOKEN_EXPIRED, view)
             if view.state == TokenState.SUSPENDED:
                 return _declined(DeclineReason.TOKEN_SUSPENDED, view)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 
 from opentms.crypto import cryptograms
@@ -34,6 +35,7 @@ from opentms.domain.network_token import (
     TokenNetwork,
     TokenState,
     TokenTransaction,
+    token_expired,
 )
 from opentms.domain.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from opentms.domain.resources import InstrumentIdentifier, PaymentInstrument
@@ -151,7 +153,7 @@ class PaymentCredentialService(VaultService):
             token = self._provision(tenant, resolved)
         if token is None or token.state == TokenState.UNPROVISIONED:
             return self._without_token(resolved, request)
-        _check_usable(token)
+        _check_usable(token, self._clock.now())
         credential = _credential_kind(token.network, request)
         authenticated = request.authenticated_by_passkey and token.network == TokenNetwork.VISA
         eci = cryptograms.eci_for(token.network, authenticated)
@@ -171,7 +173,7 @@ class PaymentCredentialService(VaultService):
             if atc is None:
                 # Suspended, deleted or spent since it was read: say which.
                 current = uow.network_tokens.get(token.id)
-                _check_usable(current)
+                _check_usable(current, self._clock.now())
                 if current.atc >= MAX_ATC:
                     raise Declined(
                         "The network token's application transaction counter is exhausted "
@@ -312,11 +314,17 @@ def _card_expiry(resolved: Resolved) -> tuple[str | None, str | None]:
     return None, None
 
 
-def _check_usable(token: NetworkToken) -> None:
+def _check_usable(token: NetworkToken, now: datetime) -> None:
     if token.state == TokenState.DELETED:
         raise NotAvailable("The network token was deleted by the network or the issuer.")
     if token.state == TokenState.SUSPENDED:
         raise Forbidden("The network token is suspended; the network issues no credentials for it.")
+    if token_expired(token.expiration_month, token.expiration_year, now):
+        # The service clock decides (a sandbox may have moved it past the expiry).
+        raise Forbidden(
+            f"The network token expired at the end of {token.expiration_month}/"
+            f"{token.expiration_year}; the network issues no credentials for an expired token."
+        )
 
 
 def _credential_kind(network: TokenNetwork, request: CredentialsRequest) -> CredentialKind:

@@ -23,6 +23,8 @@ class SandboxControls:
     # Called when another process (or this one) changed merchants or the vault
     # wholesale: drops this process's caches of them.
     forget_cached: Callable[[], None]
+    # Whether ids, token numbers and generated keys are reproducible (--deterministic).
+    deterministic: bool = False
     _seen_generation: int | None = field(default=None, repr=False)
 
     def begin_request(self) -> Token[SandboxState | None]:

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from opentms.adapters.http.admin import AdminPipeline
 from opentms.adapters.http.openapi import Operation
-from opentms.adapters.http.routes.sandbox import clock
+from opentms.adapters.http.routes.sandbox import clock, status
 from opentms.services.sandbox import SandboxControls
 
 
 def operations(controls: SandboxControls, admin: AdminPipeline) -> list[Operation]:
     """Every admin route."""
     return [
+        *status.operations(controls, admin),
         *clock.operations(controls, admin),
     ]
