@@ -42,6 +42,9 @@ def test_client_all_is_sorted_and_complete() -> None:
     assert public - exported - {"annotations"} == set()
 
 
+SANDBOX = "/opentms/v1/sandbox"
+
+
 def test_openapi_document_lists_every_tms_route(client: httpx.Client) -> None:
     response = client.get("/openapi.json")
     assert response.status_code == 200
@@ -53,7 +56,8 @@ def test_openapi_document_lists_every_tms_route(client: httpx.Client) -> None:
     assert ("DELETE", "/tms/v2/customers/{customerId}/shipping-addresses/{shippingAddressId}") in (
         operations
     )
-    assert len(operations) == 34
+    tms = {(method, path) for method, path in operations if not path.startswith(SANDBOX)}
+    assert len(tms) == 34
     ids = [
         entry["operationId"] for entries in document["paths"].values() for entry in entries.values()
     ]
