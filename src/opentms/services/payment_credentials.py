@@ -153,6 +153,7 @@ class PaymentCredentialService(VaultService):
             return self._without_token(resolved, request)
         _check_usable(token)
         credential = _credential_kind(token.network, request)
+        _check_forced(tenant)
         authenticated = request.authenticated_by_passkey and token.network == TokenNetwork.VISA
         eci = cryptograms.eci_for(token.network, authenticated)
         issued = TokenTransaction(
@@ -317,6 +318,19 @@ def _check_usable(token: NetworkToken) -> None:
         raise NotAvailable("The network token was deleted by the network or the issuer.")
     if token.state == TokenState.SUSPENDED:
         raise Forbidden("The network token is suspended; the network issues no credentials for it.")
+
+
+def _check_forced(tenant: Tenant) -> None:
+    """A refusal forced by the request (sandbox only): answered as the code
+    answers a token in that state, before an ATC is taken."""
+    refusal = tenant.outcome.credentials if tenant.outcome else None
+    if refusal is None:
+        return
+    if refusal == "SUSPENDED":
+        raise Forbidden("The network token is suspended; the network issues no credentials for it.")
+    if refusal == "DELETED":
+        raise NotAvailable("The network token was deleted by the network or the issuer.")
+    raise Declined("The network declined to issue credentials for the network token.")
 
 
 def _credential_kind(network: TokenNetwork, request: CredentialsRequest) -> CredentialKind:
