@@ -59,7 +59,7 @@ def outcome(config: dict[str, Any], value: str, pan: str, via: str) -> list[dict
     api = InstrumentIdentifierApi(config)
     if via == "client":
         api.api_client.set_default_header(OUTCOME_HEADER, value)
-    return [attempt(lambda: api.post_instrument_identifier(ii_body(pan), _preload_content=False))]
+    return [attempt(api, lambda: api.post_instrument_identifier_with_http_info(ii_body(pan)))]
 
 
 def main() -> None:
