@@ -153,7 +153,6 @@ class PaymentCredentialService(VaultService):
             return self._without_token(resolved, request)
         _check_usable(token)
         credential = _credential_kind(token.network, request)
-        _check_forced(tenant)
         authenticated = request.authenticated_by_passkey and token.network == TokenNetwork.VISA
         eci = cryptograms.eci_for(token.network, authenticated)
         issued = TokenTransaction(
@@ -167,6 +166,7 @@ class PaymentCredentialService(VaultService):
             eci=eci,
             issued_at=self._clock.now(),
         )
+        _check_forced(tenant)
         with self._writing(tenant, single_statement=True) as uow:
             atc = uow.network_tokens.issue(issued)
             if atc is None:
