@@ -1,5 +1,6 @@
 """A real ``opentms serve --workers 2`` in sandbox mode for the fault and
-outcome tests (SQLite in a temporary data directory), a merchant made with
+outcome tests (SQLite in a temporary data directory, or the module's
+PostgreSQL schema on OPENTMS_TEST_BACKEND=postgresql), a merchant made with
 ``opentms merchants create`` and ways to reach the server: admin and signed
 clients, signed raw requests over a plain socket, and which worker process
 holds a connection (from ``/proc``, Linux)."""
@@ -23,7 +24,6 @@ from opentms.client import HTTPSignatureAuth
 from tests.conformance.server import (
     free_port,
     opentms_executable,
-    run_cli,
     server_environment,
     stop,
     wait_healthy,
@@ -129,9 +129,20 @@ def _server_socket_inode(server_port: int, client_port: int) -> str:
 
 
 @pytest.fixture(scope="module")
-def sandbox_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxServer]:
+def sandbox_server(
+    tmp_path_factory: pytest.TempPathFactory,
+    sandbox_data_dir: Path,
+    sandbox_database_url: str | None,
+) -> Iterator[SandboxServer]:
+    """The server uses the module's database (SQLite in ``sandbox_data_dir``,
+    or on OPENTMS_TEST_BACKEND=postgresql its fresh schema) and its data
+    directory, whose master key and admin token the in-process app of the
+    same module (``sandbox_app``) shares."""
+    environment = server_environment()
+    if sandbox_database_url is not None:
+        environment["OPENTMS_DATABASE_URL"] = sandbox_database_url
     root = tmp_path_factory.mktemp("sandbox-server")
-    data_dir, log_file, bundle_dir = root / "data", root / "server.log", root / "bundles"
+    data_dir, log_file, bundle_dir = sandbox_data_dir, root / "server.log", root / "bundles"
     bundle_dir.mkdir()
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -147,15 +158,19 @@ def sandbox_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
-            env=server_environment(),
+            env=environment,
         )
     try:
         if not wait_healthy(process, url):
             pytest.fail(f"opentms serve did not start:\n{log_file.read_text()[-4000:]}")
-        run_cli(
-            "merchants", "create", MERCHANT, "--out", str(bundle_dir),
-            "--data-dir", str(data_dir), "--server-url", url,
+        created = subprocess.run(
+            [str(opentms_executable()), "merchants", "create", MERCHANT, "--out", str(bundle_dir),
+             "--data-dir", str(data_dir), "--server-url", url],
+            stdin=subprocess.DEVNULL, capture_output=True, text=True, env=environment,
+            timeout=60, check=False,
         )  # fmt: skip
+        if created.returncode != 0:
+            pytest.fail(f"opentms merchants create failed:\n{created.stderr}")
         yield SandboxServer(url, port, process.pid, data_dir, bundle_dir, MERCHANT)
     finally:
         stop(process)

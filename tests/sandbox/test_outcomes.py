@@ -297,6 +297,12 @@ def test_a_vault_ignores_the_header(vault_client: httpx.Client) -> None:
         assert response.json()["tokenizedCard"]["state"] == "ACTIVE"
 
 
+def test_a_vault_has_no_fault_rules_either(vault_client: httpx.Client) -> None:
+    for method in ("GET", "POST", "DELETE"):
+        response = vault_client.request(method, "/opentms/v1/sandbox/faults", json={})
+        assert response.status_code == 404
+
+
 # -- the official Python SDK (a real server) -------------------------------------
 
 
