@@ -6,6 +6,7 @@ a rule of ``times: 1`` fires once in all, whichever process sees the request.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -45,8 +46,11 @@ def _encode(rule: FaultRule) -> str:
     return orjson.dumps({k: v for k, v in document.items() if v is not None}).decode()
 
 
+@functools.lru_cache(maxsize=1024)
 def _decode(text: str) -> FaultRule:
-    """What :func:`_encode` wrote (only this module writes the column)."""
+    """What :func:`_encode` wrote (only this module writes the column).
+    Cached by text: the rules are read on every request, and a rule is
+    immutable."""
     document = orjson.loads(text)
     connection = document.get("connection")
     return FaultRule(
