@@ -19,6 +19,7 @@ from starlette.applications import Starlette
 
 from opentms.adapters.http.routes.sandbox.faults import parse_rule
 from opentms.bootstrap import Services
+from opentms.client import ASGIAppTransport
 from opentms.domain.errors import InvalidFields
 from opentms.domain.ports import ConnectionFault, FaultRule
 from opentms.services.sandbox.faults import glob_matches, matches
@@ -177,9 +178,11 @@ def test_the_first_matching_rule_in_creation_order_applies(
     assert create_ii(sandbox_client, make_pan()).status_code == 503
 
 
-def test_unauthenticated_requests_are_not_faulted(admin_client: httpx.Client) -> None:
+def test_unauthenticated_requests_are_not_faulted(
+    admin_client: httpx.Client, sandbox_app: Starlette
+) -> None:
     add(admin_client, status=503)
-    transport = admin_client._transport  # the same in-process app
+    transport = ASGIAppTransport(sandbox_app)
     with httpx.Client(transport=transport, base_url="http://testserver") as anonymous:
         assert anonymous.post(CUSTOMERS, json={}).status_code == 401
 
@@ -235,6 +238,12 @@ def test_list_get_delete_and_clear(admin_client: httpx.Client) -> None:
     assert [f["id"] for f in admin_client.get("/faults").json()["faults"]] == [second["id"]]
     assert admin_client.delete("/faults").status_code == 204
     assert admin_client.get("/faults").json() == {"faults": []}
+
+
+def test_the_routes_are_in_the_openapi_document(admin_client: httpx.Client) -> None:
+    paths = admin_client.get("http://testserver/openapi.json").json()["paths"]
+    assert set(paths["/opentms/v1/sandbox/faults"]) == {"get", "post", "delete"}
+    assert set(paths["/opentms/v1/sandbox/faults/{faultId}"]) == {"get", "delete"}
 
 
 def test_an_unknown_id_is_a_404(admin_client: httpx.Client) -> None:
