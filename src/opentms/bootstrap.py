@@ -21,6 +21,7 @@ from opentms.adapters.storage.database import SQLNetworkUnitOfWork, SQLUnitOfWor
 from opentms.adapters.storage.merchants import SQLMerchantStore
 from opentms.adapters.storage.readiness import SQLReadiness
 from opentms.adapters.storage.replay import SQLReplayGuard
+from opentms.adapters.storage.sandbox_faults import SQLFaultStore
 from opentms.adapters.storage.sandbox_state import SQLSandboxState
 from opentms.config import Settings
 from opentms.crypto.keyring import Keyring
@@ -39,6 +40,7 @@ from opentms.services.payment_instruments import PaymentInstrumentService
 from opentms.services.provisioning import Provisioner
 from opentms.services.sandbox import SandboxControls
 from opentms.services.sandbox.clock import ClockControl, ServiceClock
+from opentms.services.sandbox.faults import FaultControl
 from opentms.services.server_keys import ServerKeys
 from opentms.services.tenancy import SystemClock
 
@@ -130,6 +132,7 @@ def sql_ports(database: Database, clock: Clock) -> Ports:
         readiness=SQLReadiness(engine),
         close=database.close,
         sandbox_state=SQLSandboxState(engine) if database.settings.sandbox else None,
+        sandbox_faults=SQLFaultStore(engine) if database.settings.sandbox else None,
     )
 
 
@@ -163,12 +166,17 @@ def build_services(
     provisioner = Provisioner(token_providers(server_keys), clock)
     intake = InstrumentIntake(provisioner, clock)
     sandbox = None
-    if service_clock is not None and ports.sandbox_state is not None:
+    if (
+        service_clock is not None
+        and ports.sandbox_state is not None
+        and ports.sandbox_faults is not None
+    ):
         sandbox = SandboxControls(
             admin_token=load_or_create_admin_token(settings),
             state_store=ports.sandbox_state,
             clock=ClockControl(ports.sandbox_state, service_clock),
             forget_cached=merchants.forget_cached,
+            faults=FaultControl(ports.sandbox_faults, real_clock),
             deterministic=settings.deterministic_seed is not None,
         )
     return Services(

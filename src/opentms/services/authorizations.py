@@ -83,6 +83,9 @@ class Authorization:
     security_code: str | None
     eci: str | None
     data: TransactionData
+    # Sandbox only (X-Opentms-Outcome: authorization=REASON): declined with
+    # this reason, nothing checked and nothing recorded.
+    forced_decline: DeclineReason | None = None
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,9 @@ class AuthorizationSimulator:
             # The token's row stays locked until this unit of work ends, so the
             # failures of concurrent authorisations are counted one by one.
             view = uow.directory.find_by_number(request.token_number)
+            if request.forced_decline is not None:
+                own = view is not None and view.merchant_id == request.merchant_id
+                return _declined(request.forced_decline, view if own else None)
             if view is None or view.master_key is None:
                 return _declined(DeclineReason.UNKNOWN_TOKEN)
             # Security: domain restriction first, so another merchant learns

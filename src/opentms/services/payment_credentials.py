@@ -168,6 +168,7 @@ class PaymentCredentialService(VaultService):
             eci=eci,
             issued_at=self._clock.now(),
         )
+        _check_forced(tenant)
         with self._writing(tenant, single_statement=True) as uow:
             atc = uow.network_tokens.issue(issued)
             if atc is None:
@@ -325,6 +326,19 @@ def _check_usable(token: NetworkToken, now: datetime) -> None:
             f"The network token expired at the end of {token.expiration_month}/"
             f"{token.expiration_year}; the network issues no credentials for an expired token."
         )
+
+
+def _check_forced(tenant: Tenant) -> None:
+    """A refusal forced by the request (sandbox only): answered as the code
+    answers a token in that state, before an ATC is taken."""
+    refusal = tenant.outcome.credentials if tenant.outcome else None
+    if refusal is None:
+        return
+    if refusal == "SUSPENDED":
+        raise Forbidden("The network token is suspended; the network issues no credentials for it.")
+    if refusal == "DELETED":
+        raise NotAvailable("The network token was deleted by the network or the issuer.")
+    raise Declined("The network declined to issue credentials for the network token.")
 
 
 def _credential_kind(network: TokenNetwork, request: CredentialsRequest) -> CredentialKind:

@@ -59,7 +59,10 @@ class Provisioner:
             card=card,
             created_at=now,
         )
-        result = self._providers[network].provision(
+        forced = tenant.outcome.provisioning if tenant.outcome else None
+        # A forced failure (sandbox only) is the network's answer, as a magic
+        # card's is: the network is not asked.
+        result = forced or self._providers[network].provision(
             ProvisioningRequest(
                 pan, card.expiration_month, expiration_year, tenant.merchant_id, now
             ),

@@ -4,18 +4,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from opentms.crypto.keyring import MerchantKeys
 from opentms.domain.merchant import Profile
 from opentms.domain.ports import UnitOfWork, UnitOfWorkFactory
 
+if TYPE_CHECKING:
+    from opentms.services.sandbox.outcomes import ForcedOutcome
+
 
 @dataclass(frozen=True)
 class Tenant:
-    """A merchant as the services see it: data keys plus the profile in use."""
+    """A merchant as the services see it: data keys plus the profile in use,
+    and (sandbox mode only) the outcome its request forces
+    (``X-Opentms-Outcome``, docs/sandbox.md)."""
 
     keys: MerchantKeys
     profile: Profile
+    outcome: ForcedOutcome | None = None
 
     @property
     def merchant_id(self) -> str:

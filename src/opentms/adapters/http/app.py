@@ -35,6 +35,7 @@ from opentms.adapters.http.routes import (
 )
 from opentms.adapters.http.routes import sandbox as sandbox_routes
 from opentms.adapters.http.sandbox_middleware import SandboxMiddleware
+from opentms.adapters.http.sandbox_requests import SandboxRequests
 from opentms.domain.errors import VaultError
 from opentms.observability import redact
 from opentms.services.container import Services
@@ -141,6 +142,12 @@ def create_app(services: Services) -> Starlette:
         services.merchants,
         services.server_keys,
         services.settings.max_body_bytes,
+        # Sandbox mode only: faults and forced outcomes (docs/sandbox.md).
+        before_handler=(
+            SandboxRequests(services.sandbox.faults).before_handler
+            if services.sandbox is not None
+            else None
+        ),
     )
     # Starlette tries routes in order: the busiest (payment credentials) first.
     operations: list[Operation] = [

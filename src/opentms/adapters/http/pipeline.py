@@ -148,6 +148,10 @@ def request_target(request: Request) -> str:
 
 Handler = Callable[[AuthenticatedRequest], Response]
 Endpoint = Callable[[Request], Awaitable[Response]]
+# Sandbox mode only (sandbox_requests.SandboxRequests): run after
+# authentication, before the handler; a response replaces the handler's (a
+# fault: the handler never runs), a tenant is the one the handler runs for.
+BeforeHandler = Callable[[Request, Tenant], Awaitable[Tenant | Response]]
 
 
 @dataclass(frozen=True)
@@ -156,6 +160,7 @@ class Pipeline:
     merchants: MerchantService
     server_keys: ServerKeys
     max_body_bytes: int
+    before_handler: BeforeHandler | None = None
 
     def endpoint(self, handler: Handler) -> Endpoint:
         async def run(request: Request) -> Response:
@@ -197,7 +202,13 @@ class Pipeline:
                     )
             try:
                 tenant = self.merchants.tenant(principal.merchant_id, headers.get("profile-id"))
-                response = handler(AuthenticatedRequest(request, self._open(body), tenant))
+                prepared: Tenant | Response = tenant
+                if self.before_handler is not None:
+                    prepared = await self.before_handler(request, tenant)
+                if isinstance(prepared, Response):
+                    response = prepared
+                else:
+                    response = handler(AuthenticatedRequest(request, self._open(body), prepared))
             except VaultError as exc:
                 response = vault_error_response(exc)
             if response_key is not None and principal.response_mle_kid is not None:

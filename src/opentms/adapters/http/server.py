@@ -13,14 +13,18 @@ import asyncio
 import functools
 import logging
 import math
+import socket
+import struct
 import time
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from opentms.adapters.http.pipeline import BODY_TIMED_OUT
+from opentms.adapters.http.sandbox_requests import DROP_CONNECTION
 from opentms.config import Settings
+from opentms.domain.ports import ConnectionFault
 
 MAX_HEAD_BYTES = 32 * 1024  # request line and headers
 MAX_HEADERS = 100
@@ -144,6 +148,9 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         super().on_headers_complete()
         if self.cycle is not previous:  # a request, not a protocol upgrade
             self._start_body_timer()
+            # The sandbox's connection faults drop the connection through this.
+            scope = cast(dict[str, Any], self.cycle.scope)
+            scope.setdefault("extensions", {})[DROP_CONNECTION] = self._drop_connection
 
     def on_body(self, body: bytes) -> None:
         if self._refused:
@@ -218,6 +225,22 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             b'"details":[{"name":"body","location":"body"}]}' % message
         )
         self._refuse(408, b"Request Timeout", error)
+
+    def _drop_connection(self, how: ConnectionFault) -> None:
+        """A sandbox fault: close the connection with no response, by a TCP
+        RST (``SO_LINGER`` 0, then abort: the client reads ECONNRESET) or a
+        plain close (the client reads end of stream). What the application
+        sends afterwards goes nowhere."""
+        if self.transport.is_closing():
+            return
+        self.cycle.disconnected = True
+        if how == ConnectionFault.RESET:
+            sock = self.transport.get_extra_info("socket")
+            if sock is not None:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.transport.abort()
+        else:
+            self.transport.close()
 
     def _log_refusal(self) -> None:
         now = time.monotonic()

@@ -9,12 +9,19 @@ them, and tests/services/fakes.py fakes them. Import them from here.
 - :mod:`~opentms.domain.ports.merchants`: the merchant and server-key stores;
 - :mod:`~opentms.domain.ports.authentication`: the credential directory, the
   replay guard;
-- :mod:`~opentms.domain.ports.sandbox`: the sandbox's shared state.
+- :mod:`~opentms.domain.ports.sandbox`: the sandbox's shared state;
+- :mod:`~opentms.domain.ports.faults`: the sandbox's fault rules.
 """
 
 from opentms.domain.ports.authentication import (
     CredentialDirectory,
     ReplayGuard,
+)
+from opentms.domain.ports.faults import (
+    ConnectionFault,
+    Fault,
+    FaultRule,
+    FaultStore,
 )
 from opentms.domain.ports.merchants import (
     MerchantStore,
@@ -49,9 +56,13 @@ from opentms.domain.ports.vault import (
 __all__ = [
     "Chain",
     "Clock",
+    "ConnectionFault",
     "CredentialChain",
     "CredentialDirectory",
     "CustomerRepository",
+    "Fault",
+    "FaultRule",
+    "FaultStore",
     "InstrumentIdentifierRepository",
     "MerchantStore",
     "NetworkDirectory",

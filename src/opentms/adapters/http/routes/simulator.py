@@ -40,6 +40,7 @@ class SimulatorRoutes:
             "amount",
             "currency",
         )
+        outcome = request.tenant.outcome
         decision = self.authorizations.authorize(
             Authorization(
                 merchant_id=request.tenant.merchant_id,
@@ -50,6 +51,7 @@ class SimulatorRoutes:
                 security_code=model.security_code,
                 eci=model.eci,
                 data=data,
+                forced_decline=outcome.authorization if outcome else None,
             )
         )
         body = {

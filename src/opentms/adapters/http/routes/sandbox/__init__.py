@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from opentms.adapters.http.admin import AdminPipeline
 from opentms.adapters.http.openapi import Operation
-from opentms.adapters.http.routes.sandbox import clock, status
+from opentms.adapters.http.routes.sandbox import clock, faults, status
 from opentms.services.sandbox import SandboxControls
 
 
@@ -14,4 +14,5 @@ def operations(controls: SandboxControls, admin: AdminPipeline) -> list[Operatio
     return [
         *status.operations(controls, admin),
         *clock.operations(controls, admin),
+        *faults.operations(controls, admin),
     ]
