@@ -21,6 +21,7 @@ from opentms.adapters.storage.database import SQLNetworkUnitOfWork, SQLUnitOfWor
 from opentms.adapters.storage.merchants import SQLMerchantStore
 from opentms.adapters.storage.readiness import SQLReadiness
 from opentms.adapters.storage.replay import SQLReplayGuard
+from opentms.adapters.storage.sandbox_journal import SQLJournalStore
 from opentms.adapters.storage.sandbox_state import SQLSandboxState
 from opentms.config import Settings
 from opentms.crypto.keyring import Keyring
@@ -39,6 +40,7 @@ from opentms.services.payment_instruments import PaymentInstrumentService
 from opentms.services.provisioning import Provisioner
 from opentms.services.sandbox import SandboxControls
 from opentms.services.sandbox.clock import ClockControl, ServiceClock
+from opentms.services.sandbox.journal import RequestJournal
 from opentms.services.server_keys import ServerKeys
 from opentms.services.tenancy import SystemClock
 
@@ -130,6 +132,7 @@ def sql_ports(database: Database, clock: Clock) -> Ports:
         readiness=SQLReadiness(engine),
         close=database.close,
         sandbox_state=SQLSandboxState(engine) if database.settings.sandbox else None,
+        journal_store=SQLJournalStore(engine) if database.settings.sandbox else None,
     )
 
 
@@ -169,6 +172,7 @@ def build_services(
             state_store=ports.sandbox_state,
             clock=ClockControl(ports.sandbox_state, service_clock),
             forget_cached=merchants.forget_cached,
+            journal=RequestJournal(ports.journal_store, settings.journal_limit),
         )
     return Services(
         settings=settings,

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from opentms.config import Settings
 from opentms.crypto.keyring import Keyring
 from opentms.domain.ports import (
+    JournalStore,
     MerchantStore,
     NetworkUnitOfWork,
     ReadinessProbe,
@@ -50,6 +51,8 @@ class Ports:
     close: Callable[[], None]
     # The sandbox's shared state; None where there is none (a vault, fakes).
     sandbox_state: SandboxStateStore | None = None
+    # The sandbox's request journal; None where there is none.
+    journal_store: JournalStore | None = None
 
 
 @dataclass(frozen=True)

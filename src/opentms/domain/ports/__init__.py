@@ -9,12 +9,19 @@ them, and tests/services/fakes.py fakes them. Import them from here.
 - :mod:`~opentms.domain.ports.merchants`: the merchant and server-key stores;
 - :mod:`~opentms.domain.ports.authentication`: the credential directory, the
   replay guard;
-- :mod:`~opentms.domain.ports.sandbox`: the sandbox's shared state.
+- :mod:`~opentms.domain.ports.sandbox`: the sandbox's shared state;
+- :mod:`~opentms.domain.ports.journal`: the sandbox's request journal.
 """
 
 from opentms.domain.ports.authentication import (
     CredentialDirectory,
     ReplayGuard,
+)
+from opentms.domain.ports.journal import (
+    AuthenticationVerdict,
+    JournalEntry,
+    JournalFilter,
+    JournalStore,
 )
 from opentms.domain.ports.merchants import (
     MerchantStore,
@@ -47,12 +54,16 @@ from opentms.domain.ports.vault import (
 )
 
 __all__ = [
+    "AuthenticationVerdict",
     "Chain",
     "Clock",
     "CredentialChain",
     "CredentialDirectory",
     "CustomerRepository",
     "InstrumentIdentifierRepository",
+    "JournalEntry",
+    "JournalFilter",
+    "JournalStore",
     "MerchantStore",
     "NetworkDirectory",
     "NetworkTokenRepository",
