@@ -167,12 +167,15 @@ def build_services(
     intake = InstrumentIntake(provisioner, clock)
     sandbox = None
     if service_clock is not None and ports.sandbox_state is not None:
+        admin_token = load_or_create_admin_token(settings)
         sandbox = SandboxControls(
-            admin_token=load_or_create_admin_token(settings),
+            admin_token=admin_token,
             state_store=ports.sandbox_state,
             clock=ClockControl(ports.sandbox_state, service_clock),
             forget_cached=merchants.forget_cached,
-            journal=RequestJournal(ports.journal_store, settings.journal_limit),
+            journal=RequestJournal(
+                ports.journal_store, settings.journal_limit, secrets=(admin_token,)
+            ),
         )
     return Services(
         settings=settings,

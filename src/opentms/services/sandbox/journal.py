@@ -15,7 +15,7 @@ import json
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -221,8 +221,26 @@ def _optional(text: str | None, limit: int = MAX_TEXT_CHARS) -> str | None:
     return None if text is None else mask_text(text, limit)
 
 
-def journal_entry(exchange: Exchange) -> JournalEntry:
-    """The entry of ``exchange``, every text in it masked."""
+def _scrubbed(exchange: Exchange, secrets: tuple[str, ...]) -> Exchange:
+    """``exchange`` with every occurrence of the server's own ``secrets`` (the
+    admin token) replaced, wherever a client put one."""
+    texts = ("path", "query", "correlation_id", "claimed_merchant_id", "message", "signed")
+    changes: dict[str, Any] = {}
+    for secret in (secret for secret in secrets if secret):
+        for name in texts:
+            value = changes.get(name, getattr(exchange, name))
+            if value is not None and secret in value:
+                changes[name] = value.replace(secret, SECRET_PLACEHOLDER)
+        for name in ("request_body", "response_body"):
+            raw = changes.get(name, getattr(exchange, name))
+            if raw is not None and secret.encode() in raw:
+                changes[name] = raw.replace(secret.encode(), SECRET_PLACEHOLDER.encode())
+    return replace(exchange, **changes) if changes else exchange
+
+
+def journal_entry(exchange: Exchange, secrets: tuple[str, ...] = ()) -> JournalEntry:
+    """The entry of ``exchange``, every text in it masked, ``secrets`` left out."""
+    exchange = _scrubbed(exchange, secrets)
     verdict: AuthenticationVerdict = "none"
     if exchange.merchant_id is not None:
         verdict = "authenticated"
@@ -253,11 +271,15 @@ def journal_entry(exchange: Exchange) -> JournalEntry:
 class RequestJournal:
     """Records exchanges (masked) in the shared store, keeping the newest
     ``limit``; 0 (or no store) records nothing. A failed write is logged,
-    never raised: the journal must not fail a request."""
+    never raised: the journal must not fail a request. ``secrets`` (the admin
+    token) are left out wherever a client sent one."""
 
-    def __init__(self, store: JournalStore | None, limit: int) -> None:
+    def __init__(
+        self, store: JournalStore | None, limit: int, secrets: tuple[str, ...] = ()
+    ) -> None:
         self._store = store
         self.limit = limit if store is not None else 0
+        self._secrets = secrets
 
     @property
     def enabled(self) -> bool:
@@ -268,7 +290,7 @@ class RequestJournal:
         if self._store is None or not self.enabled:
             return
         try:
-            self._store.add(journal_entry(exchange()), self.limit)
+            self._store.add(journal_entry(exchange(), self._secrets), self.limit)
         except Exception as exc:  # The journal must not fail the request: logged.
             # The type only: a message could quote what was being recorded.
             log.warning("request journal: an entry was not recorded (%s)", type(exc).__name__)

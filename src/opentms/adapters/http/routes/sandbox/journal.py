@@ -10,11 +10,11 @@ from typing import Any
 
 from starlette.responses import Response
 
-from opentms.adapters.http.admin import ADMIN_PREFIX, AdminPipeline, AdminRequest, invalid
+from opentms.adapters.http.admin import ADMIN_PREFIX, AdminPipeline, AdminRequest
 from opentms.adapters.http.openapi import Operation
 from opentms.adapters.http.pipeline import json_response, no_content
 from opentms.adapters.http.routes.sandbox.clock import parse_moment
-from opentms.domain.errors import NotFound
+from opentms.domain.errors import FieldError, InvalidFields, NotFound
 from opentms.domain.ports import JournalEntry, JournalFilter
 from opentms.services.sandbox import SandboxControls
 from opentms.services.sandbox.journal import RequestJournal
@@ -68,14 +68,21 @@ def _body(stored: str | None) -> Any:
     return None if stored is None else json.loads(stored)
 
 
+def _bad(name: str, message: str) -> InvalidFields:
+    return InvalidFields(message, (FieldError(name, "query"),))
+
+
 def _integer(raw: str, name: str, low: int, high: int) -> int:
     if raw.isascii() and raw.isdigit() and len(raw) <= 12 and low <= int(raw) <= high:
         return int(raw)
-    raise invalid(name, f"The query parameter {name} must be an integer from {low} to {high}.")
+    raise _bad(name, f"The query parameter {name} must be an integer from {low} to {high}.")
 
 
 def _moment(raw: str, name: str) -> datetime:
-    return parse_moment(raw, name)
+    try:
+        return parse_moment(raw, name)
+    except InvalidFields as exc:
+        raise _bad(name, str(exc)) from None
 
 
 def parse_filter(request: AdminRequest) -> JournalFilter:
@@ -83,23 +90,23 @@ def parse_filter(request: AdminRequest) -> JournalFilter:
     params = request.http_request.query_params
     for name in params:
         if name not in QUERY_SCHEMAS:
-            raise invalid(
+            raise _bad(
                 name,
                 f"Unknown query parameter {name[:64]!r}; the journal takes "
                 + ", ".join(QUERY_SCHEMAS)
                 + ".",
             )
         if len(params.getlist(name)) > 1:
-            raise invalid(name, f"The query parameter {name} is given more than once.")
+            raise _bad(name, f"The query parameter {name} is given more than once.")
     method = params.get("method")
     if method is not None and not _METHOD.fullmatch(method):
-        raise invalid("method", "The query parameter method must be an HTTP method, like POST.")
+        raise _bad("method", "The query parameter method must be an HTTP method, like POST.")
     path = params.get("path")
     if path is not None and not 0 < len(path) <= 1024:
-        raise invalid("path", "The query parameter path must be a glob of 1 to 1024 characters.")
+        raise _bad("path", "The query parameter path must be a glob of 1 to 1024 characters.")
     merchant = params.get("merchantId")
     if merchant is not None and not 0 < len(merchant) <= 64:
-        raise invalid("merchantId", "The query parameter merchantId must be a merchant id.")
+        raise _bad("merchantId", "The query parameter merchantId must be a merchant id.")
     status = params.get("status")
     since, until = params.get("since"), params.get("until")
     return JournalFilter(
