@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
-from collections.abc import Generator
+import subprocess
+import uuid
+from collections.abc import Generator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,7 +19,10 @@ from urllib.parse import quote
 
 import httpx
 import pytest
+import sqlalchemy
 from cryptography.hazmat.primitives.asymmetric import rsa
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import create_engine, select
 from starlette.applications import Starlette
 
@@ -25,7 +31,17 @@ from opentms.adapters.storage.sandbox_journal import SQLJournalStore
 from opentms.adapters.storage.tables import sandbox_journal
 from opentms.bootstrap import Database, Services, build_services
 from opentms.client import ASGIAppTransport, HTTPSignatureAuth, JWTAuth
-from opentms.services.sandbox.journal import RequestJournal
+from opentms.services.sandbox.journal import (
+    CARD_NUMBER_FIELDS,
+    JWE_FIELDS,
+    MASKED,
+    MASKED_FIELDS,
+    MAX_BODY_CHARS,
+    SECRET_FIELDS,
+    RequestJournal,
+    mask_body,
+    mask_json,
+)
 from tests.api.factories import CUSTOMERS, II
 from tests.api.tokens_support import (
     SIMULATIONS,
@@ -36,6 +52,13 @@ from tests.api.tokens_support import (
     mle_client,
     new_merchant,
     presentation,
+)
+from tests.conformance.server import (
+    free_port,
+    opentms_executable,
+    server_environment,
+    stop,
+    wait_healthy,
 )
 from tests.conftest import client_for, make_settings
 from tests.support import Merchant, make_pan
@@ -541,3 +564,238 @@ def test_the_journal_never_holds_card_data_or_secrets(
     assert any('"encryptedRequest":"[JWE: not recorded]"' in text for text in texts)
     assert any('"encryptedResponse":"[JWE: not recorded]"' in text for text in texts)
     assert any('"[JWE: not recorded]"' in text for text in texts)  # payment credentials
+
+
+# The masking function, over arbitrary JSON --------------------------------------------
+
+_CARDS = [make_pan("411111"), make_pan("555555"), make_pan("378282", 15), make_pan("62", 19)]
+_SECRETS = ["s3cr3t-Zq8NfJ2kLm", "tok_9aPqR7vXw2yB", "KZ0p1ElJ+8rT/wq=="]
+_NAMED_KEYS = sorted(CARD_NUMBER_FIELDS | MASKED_FIELDS | SECRET_FIELDS | JWE_FIELDS)
+_letters = st.text(alphabet="abcXYZ _-:/", max_size=8)
+_cards = st.sampled_from(_CARDS)
+_leaves = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=12),
+    _cards,
+    _cards.map(int),
+    st.builds(lambda a, card, b: a + card + b, _letters, _cards, _letters),
+    st.builds(lambda card: " ".join(card[i : i + 4] for i in range(0, len(card), 4)), _cards),
+)
+_keys = st.one_of(st.text(max_size=10), st.sampled_from(_NAMED_KEYS), st.sampled_from(["Number"]))
+
+
+def _json_values(leaves: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.recursive(
+        leaves,
+        lambda children: (
+            st.lists(children, max_size=4) | st.dictionaries(_keys, children, max_size=4)
+        ),
+        max_leaves=25,
+    )
+
+
+def _with_secrets() -> st.SearchStrategy[Any]:
+    """JSON whose secret fields hold one of _SECRETS (and JWE fields any value)."""
+    secret_field = st.builds(
+        lambda key, value: {key: value},
+        st.sampled_from(sorted(SECRET_FIELDS | JWE_FIELDS)),
+        st.sampled_from(_SECRETS) | _json_values(st.sampled_from(_SECRETS)),
+    )
+    return _json_values(st.one_of(_leaves, secret_field))
+
+
+def _named_values(value: Any, names: frozenset[str]) -> Iterator[Any]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if str(key).lower() in names:
+                yield item
+            yield from _named_values(item, names)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _named_values(item, names)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_with_secrets())
+def test_masking_leaves_no_card_number_or_secret(value: Any) -> None:
+    masked = mask_json(value)
+    text = json.dumps(masked, ensure_ascii=False)
+    compact = _SEPARATORS.sub("", text)
+    for card in _CARDS:
+        assert card not in compact
+    for secret in _SECRETS:
+        assert secret not in text
+    for item in _named_values(masked, MASKED_FIELDS):
+        assert item in (MASKED, None) or isinstance(item, dict | list)
+    # Masking twice changes nothing more: what is recorded is stable.
+    assert mask_json(masked) == masked
+
+
+@settings(max_examples=300, deadline=None)
+@given(_json_values(st.text(alphabet="abcdefXYZ _-.:", max_size=10)))
+def test_masking_keeps_what_holds_nothing_to_mask(value: Any) -> None:
+    """Without digits or named fields, the masked value is the value."""
+    assume(not any(True for _ in _named_values(value, frozenset(_NAMED_KEYS))))
+    assume("eyJ" not in json.dumps(value))
+    assert mask_json(value) == value
+
+
+@settings(max_examples=300, deadline=None)
+@given(_with_secrets(), st.sampled_from(["application/json", "text/plain", None]))
+def test_a_body_is_recorded_as_json_without_card_data(value: Any, content_type: str | None) -> None:
+    recorded = mask_body(json.dumps(value).encode(), content_type)
+    if recorded is None:
+        return
+    assert json.loads(recorded) == mask_json(value)
+    for card in _CARDS:
+        assert card not in _SEPARATORS.sub("", recorded)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=300), st.sampled_from(["application/json", "image/png", None]))
+def test_any_body_is_recorded_as_a_json_text(raw: bytes, content_type: str | None) -> None:
+    recorded = mask_body(raw, content_type)
+    if not raw:
+        assert recorded is None
+    else:
+        assert recorded is not None
+        json.loads(recorded)  # Always a JSON text, whatever was sent.
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            _letters,
+            _cards,
+            st.builds(lambda n, c: f'"{n}":"{c}"', st.sampled_from(_NAMED_KEYS), _letters),
+            st.builds(lambda n, c: f"{n}={c}", st.sampled_from(_NAMED_KEYS), _letters),
+        ),
+        max_size=8,
+    ).map("&".join)
+)
+def test_text_that_is_not_json_is_masked_by_name_and_digits(text: str) -> None:
+    recorded = mask_body(text.encode() + b"{", "text/plain")
+    assert recorded is not None
+    shown = json.loads(recorded)
+    for card in _CARDS:
+        assert card not in _SEPARATORS.sub("", shown)
+    for match in re.finditer(r'(?i)"?([a-z0-9]+)"?\s*[:=]\s*"?([^"&]*)', shown):
+        if match.group(1).lower() in _NAMED_KEYS and match.group(2):
+            assert match.group(2).startswith(("[masked]", "[secret", "[JWE")), shown
+
+
+def test_long_text_is_cut_after_masking() -> None:
+    """A card number across the cut is masked whole first: what is left of it
+    is its first six digits, never eight."""
+    card = _CARDS[0]
+    text = "x" * (MAX_BODY_CHARS - 8) + card + "y" * 100_000
+    recorded = mask_body(text.encode(), "text/plain")
+    assert recorded is not None
+    shown = json.loads(recorded)
+    assert shown == "x" * (MAX_BODY_CHARS - 8) + card[:6] + "XX" + "…[truncated]"
+
+
+# Shared by the server's processes ---------------------------------------------------
+
+
+@pytest.fixture
+def worker_database_url() -> Iterator[str | None]:
+    """None (SQLite in the data directory), or a fresh PostgreSQL schema of its own."""
+    if os.environ.get("OPENTMS_TEST_BACKEND", "sqlite") != "postgresql":
+        yield None
+        return
+    base = os.environ["OPENTMS_TEST_POSTGRES_URL"]
+    schema = f"opentms_journal_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base)
+    with admin.begin() as connection:
+        connection.execute(sqlalchemy.text(f"CREATE SCHEMA {schema}"))
+    separator = "&" if "?" in base else "?"
+    yield f"{base}{separator}options=-csearch_path%3D{schema}"
+    with admin.begin() as connection:
+        connection.execute(sqlalchemy.text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
+
+
+@pytest.fixture
+def two_workers(
+    tmp_path: Path, worker_database_url: str | None
+) -> Iterator[tuple[str, str, Merchant]]:
+    """A real ``opentms serve --workers 2``, its admin token and a merchant
+    registered before it started."""
+    data_dir = tmp_path / "data"
+    settings = make_settings(data_dir, database_url=worker_database_url)
+    services = build_services(settings)
+    merchant = Merchant(services.merchants.register("journal_workers"))
+    assert services.sandbox is not None
+    admin_token = services.sandbox.admin_token
+    services.close()
+    environment = server_environment()
+    if worker_database_url is not None:
+        environment["OPENTMS_DATABASE_URL"] = worker_database_url
+    port = free_port()
+    log_file = tmp_path / "server.log"
+    command = [str(opentms_executable()), "serve", f"--port={port}", "--workers=2"]
+    with log_file.open("ab") as log:
+        process = subprocess.Popen(
+            [*command, f"--data-dir={data_dir}"],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=environment,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        if not wait_healthy(process, url):
+            pytest.fail(log_file.read_text(errors="replace")[-4000:])
+        yield url, admin_token, merchant
+    finally:
+        stop(process)
+
+
+def test_every_worker_writes_to_the_one_journal(two_workers: tuple[str, str, Merchant]) -> None:
+    url, admin_token, merchant = two_workers
+    admin_headers = {"authorization": f"Bearer {admin_token}", "connection": "close"}
+    sent: list[str] = []
+    for index in range(12):
+        correlation = f"workers-{index}"
+        # A new connection each time: either worker may take the request,
+        # and either may answer the admin API right after.
+        with httpx.Client(base_url=url, auth=merchant.signature_auth()) as client:
+            response = client.post(
+                CUSTOMERS,
+                json={"buyerInformation": {"merchantCustomerID": correlation}},
+                headers={"v-c-correlation-id": correlation, "connection": "close"},
+            )
+        assert response.status_code == 201
+        sent.append(correlation)
+        found = httpx.get(
+            f"{url}/opentms/v1/sandbox/journal", params={"limit": 1}, headers=admin_headers
+        )
+        # Written before the answer's last byte left: already there.
+        assert found.json()["entries"][0]["correlationId"] == correlation
+    listing = httpx.get(
+        f"{url}/opentms/v1/sandbox/journal", params={"limit": 100}, headers=admin_headers
+    ).json()
+    assert listing["total"] == 12
+    assert [entry["correlationId"] for entry in listing["entries"]] == sent[::-1]
+    assert {entry["merchantId"] for entry in listing["entries"]} == {merchant.id}
+
+
+def test_a_vault_has_no_journal(tmp_path: Path) -> None:
+    services = build_services(make_settings(tmp_path / "vault", mode="vault"))
+    try:
+        assert services.sandbox is None
+        with httpx.Client(
+            transport=ASGIAppTransport(create_app(services)),
+            base_url="http://testserver",
+            headers={"authorization": "Bearer anything"},
+        ) as client:
+            assert client.get("/opentms/v1/sandbox/journal").status_code == 404
+            assert client.get("/opentms/v1/sandbox/journal/1").status_code == 404
+            assert client.delete("/opentms/v1/sandbox/journal").status_code == 404
+    finally:
+        services.close()

@@ -83,12 +83,26 @@ JWE_FIELDS = frozenset({"encryptedrequest", "encryptedresponse"})
 
 _SENSITIVE_NAMES = sorted(CARD_NUMBER_FIELDS | MASKED_FIELDS | SECRET_FIELDS | JWE_FIELDS)
 # In text that is not JSON (a form, a query, JSON that does not parse, a
-# signed string): ``name: value``, ``name=value`` and ``"name": "value"``;
-# the value runs to a quote, a space or a separator.
+# signed string): ``name: value``, ``name=value`` and ``"name": "value"``. A
+# quoted value runs to its closing quote (escapes included); any other value
+# (an unclosed quote too) to a space or a separator.
+_NOT_YET_MASKED = r"(?!\[(?:masked|JWE|secret))"
 _NAMED_VALUE = re.compile(
-    r"(?i)(?<![A-Za-z0-9])((?:" + "|".join(_SENSITIVE_NAMES) + r")\"?\s*[:=]\s*\"?)"
-    r"(?!\[(?:masked|JWE|secret))([^\"\s,&;}\]]+)"
+    r"(?i)(?<![A-Za-z0-9])((?:" + "|".join(_SENSITIVE_NAMES) + r")\"?\s*[:=]\s*)"
+    r"(?:\""
+    + _NOT_YET_MASKED
+    + r"((?:[^\"\\]|\\.)*)\"|(\"?)"
+    + _NOT_YET_MASKED
+    + r"([^\"\s,&;}\]]+))"
 )
+
+
+def _mask_named(match: re.Match[str]) -> str:
+    if match.group(2) is not None:
+        return f'{match.group(1)}"{MASKED if match.group(2) else ""}"'
+    return match.group(1) + match.group(3) + MASKED
+
+
 # A compact JWE: five base64url segments, the first a JSON header ("eyJ").
 _COMPACT_JWE = re.compile(
     r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*"
@@ -104,7 +118,7 @@ def mask_text(text: str, limit: int = MAX_TEXT_CHARS) -> str:
     half at the limit is masked whole first: the masking reads a little past it."""
     window = text[: limit + 64]
     window = _COMPACT_JWE.sub(JWE_PLACEHOLDER, window)
-    window = _NAMED_VALUE.sub(lambda match: match.group(1) + MASKED, window)
+    window = _NAMED_VALUE.sub(_mask_named, window)
     window = _DIGEST.sub(r"\1" + MASKED, window)
     window = redact(window)
     if len(window) > limit or len(text) > limit + 64:
