@@ -138,6 +138,13 @@ def test_the_query_string_is_recorded(
     assert entries(admin_client)[0]["query"] == "offset=0&limit=5"
 
 
+def test_a_path_with_a_nul_character_is_recorded(
+    admin_client: httpx.Client, sandbox_client: httpx.Client
+) -> None:
+    assert sandbox_client.get(f"{CUSTOMERS}/a%00b").status_code == 404
+    assert only_entry(admin_client)["path"] == f"{CUSTOMERS}/a\ufffdb"
+
+
 def test_a_request_that_never_reached_authentication_has_no_verdict(
     admin_client: httpx.Client, sandbox_client: httpx.Client
 ) -> None:
@@ -374,6 +381,12 @@ def test_the_journal_needs_the_admin_token(
         ("path=", "path"),
         ("merchantId=", "merchantId"),
         ("status=200&status=201", "status"),
+        ("since=0001-01-01T00:00:00%2B01:00", "since"),
+        ("until=9999-12-31T23:59:59-01:00", "until"),
+        ("path=a%00b", "path"),
+        ("path=" + "x" * 1025, "path"),
+        ("merchantId=m%0A", "merchantId"),
+        ("merchantId=" + "m" * 65, "merchantId"),
         ("colour=blue", "colour"),
     ],
 )

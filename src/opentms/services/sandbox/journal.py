@@ -116,7 +116,8 @@ def mask_text(text: str, limit: int = MAX_TEXT_CHARS) -> str:
     """``text`` with card numbers, named card data and secrets, JWEs and body
     digests masked, then cut to ``limit`` characters. What could be cut in
     half at the limit is masked whole first: the masking reads a little past it."""
-    window = text[: limit + 64]
+    # PostgreSQL's text holds no NUL character.
+    window = text[: limit + 64].replace("\x00", "\ufffd")
     window = _COMPACT_JWE.sub(JWE_PLACEHOLDER, window)
     window = _NAMED_VALUE.sub(_mask_named, window)
     window = _DIGEST.sub(r"\1" + MASKED, window)

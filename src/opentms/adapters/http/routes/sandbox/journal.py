@@ -35,6 +35,7 @@ QUERY_SCHEMAS: dict[str, dict[str, Any]] = {
     "limit": {**_INTEGER, "minimum": 1, "maximum": 1000, "default": 20},
     "offset": {**_INTEGER, "minimum": 0, "default": 0},
 }
+_PRINTABLE = re.compile(r"[^\x00-\x1f\x7f]+")
 _METHOD = re.compile(r"[A-Za-z]{1,16}")
 _ID = re.compile(r"[0-9]{1,18}")
 
@@ -80,9 +81,19 @@ def _integer(raw: str, name: str, low: int, high: int) -> int:
 
 def _moment(raw: str, name: str) -> datetime:
     try:
-        return parse_moment(raw, name)
+        return parse_moment(raw, name).astimezone(UTC)
     except InvalidFields as exc:
         raise _bad(name, str(exc)) from None
+    except OverflowError:
+        raise _bad(name, f"The query parameter {name} is out of range.") from None
+
+
+def _text(params: Any, name: str, what: str) -> str | None:
+    """A text parameter: 1 to 1024 printable characters."""
+    value: str | None = params.get(name)
+    if value is not None and not (0 < len(value) <= 1024 and _PRINTABLE.fullmatch(value)):
+        raise _bad(name, f"The query parameter {name} must be {what}.")
+    return value
 
 
 def parse_filter(request: AdminRequest) -> JournalFilter:
@@ -101,11 +112,9 @@ def parse_filter(request: AdminRequest) -> JournalFilter:
     method = params.get("method")
     if method is not None and not _METHOD.fullmatch(method):
         raise _bad("method", "The query parameter method must be an HTTP method, like POST.")
-    path = params.get("path")
-    if path is not None and not 0 < len(path) <= 1024:
-        raise _bad("path", "The query parameter path must be a glob of 1 to 1024 characters.")
-    merchant = params.get("merchantId")
-    if merchant is not None and not 0 < len(merchant) <= 64:
+    path = _text(params, "path", "a glob of 1 to 1024 printable characters")
+    merchant = _text(params, "merchantId", "a merchant id")
+    if merchant is not None and len(merchant) > 64:
         raise _bad("merchantId", "The query parameter merchantId must be a merchant id.")
     status = params.get("status")
     since, until = params.get("since"), params.get("until")
