@@ -6,6 +6,7 @@ holds a card number, a security code, a cryptogram or a secret."""
 from __future__ import annotations
 
 import base64
+import fcntl
 import json
 import os
 import re
@@ -812,3 +813,90 @@ def test_a_vault_has_no_journal(tmp_path: Path) -> None:
             assert client.delete("/opentms/v1/sandbox/journal").status_code == 404
     finally:
         services.close()
+
+
+# The official Python SDK --------------------------------------------------------------
+
+_SDK_SCRIPT = """
+import json, sys
+from CyberSource import InstrumentIdentifierApi
+from CyberSource.rest import ApiException
+
+url, merchant_id, key_id, secret, pan = sys.argv[1:6]
+config = {
+    "merchantid": merchant_id,
+    "run_environment": url.split("://", 1)[1],
+    "IntermediateHost": url,
+    "authentication_type": "http_signature",
+    "merchant_keyid": key_id,
+    "merchant_secretkey": secret,
+}
+body = json.dumps({"card": {"number": pan, "expirationMonth": "12", "expirationYear": "2031"}})
+try:
+    _, status, _ = InstrumentIdentifierApi(config).post_instrument_identifier_with_http_info(body)
+except ApiException as exc:
+    status = exc.status
+print(status)
+"""
+
+
+@pytest.fixture(scope="session")
+def official_sdk() -> Path:
+    """The interpreter of the conformance tests' virtualenv of the official
+    Python SDK, built there on first use."""
+    from tests.conformance import test_python_sdk as conformance
+
+    venv = conformance.sdk_venv_dir()
+    marker = venv / "opentms-conformance.json"
+    expected = {"requirements": list(conformance.SDK_REQUIREMENTS)}
+    venv.parent.mkdir(parents=True, exist_ok=True)
+    with (venv.parent / f"{venv.name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        ready = marker.exists() and json.loads(marker.read_text()) == expected
+        if not ready or not conformance.venv_python(venv).exists():
+            conformance.build_sdk_venv(venv, marker)
+    return conformance.venv_python(venv)
+
+
+def _sdk_post(python: Path, url: str, merchant: Merchant, secret: str, pan: str, cwd: Path) -> int:
+    from tests.conformance.test_python_sdk import driver_environment
+
+    registration = merchant.registration
+    arguments = [url, merchant.id, registration.key_id, secret, pan]
+    done = subprocess.run(
+        [str(python), "-W", "ignore", "-c", _SDK_SCRIPT, *arguments],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=driver_environment(),
+        cwd=cwd,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return int(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.conformance
+def test_the_journal_shows_why_the_official_sdk_was_refused(
+    two_workers: tuple[str, str, Merchant], official_sdk: Path, tmp_path: Path
+) -> None:
+    url, admin_token, merchant = two_workers
+    admin = {"authorization": f"Bearer {admin_token}"}
+    pan = make_pan("411111")
+    wrong_secret = base64.b64encode(b"a secret the server does not know").decode()
+    assert _sdk_post(official_sdk, url, merchant, wrong_secret, pan, tmp_path) == 401
+    secret = merchant.registration.shared_secret
+    assert _sdk_post(official_sdk, url, merchant, secret, pan, tmp_path) == 201
+    listing = httpx.get(f"{url}/opentms/v1/sandbox/journal", headers=admin)
+    assert pan not in listing.text
+    accepted, refused = listing.json()["entries"]
+    assert refused["authentication"]["verdict"] == "refused"
+    assert refused["authentication"]["reason"] == "bad_signature"
+    assert refused["merchantId"] is None
+    signed = refused["authentication"]["signedString"].split("\n")
+    assert f"v-c-merchant-id: {merchant.id}" in signed
+    assert "request-target: post /tms/v1/instrumentidentifiers" in signed
+    assert refused["requestBody"]["card"]["number"] == pan[:6] + "XXXXXX" + pan[-4:]
+    assert accepted["authentication"]["verdict"] == "authenticated"
+    assert accepted["merchantId"] == merchant.id
+    assert accepted["status"] == 201
