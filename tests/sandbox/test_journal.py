@@ -702,6 +702,19 @@ def test_text_that_is_not_json_is_masked_by_name_and_digits(text: str) -> None:
             assert match.group(2).startswith(("[masked]", "[secret", "[JWE")), shown
 
 
+@pytest.mark.parametrize("depth", [100, 400, 900, 5000])
+def test_deeply_nested_json_is_recorded_masked(depth: int) -> None:
+    card = _CARDS[1]
+    raw = ('{"a":' * depth + f'"{card}"' + "}" * depth).encode()
+    recorded = mask_body(raw, "application/json")
+    assert recorded is not None
+    assert card not in recorded
+    if len(raw) < MAX_BODY_CHARS:
+        assert card[:6] + "XXXXXX" + card[-4:] in recorded
+    else:
+        assert json.loads(recorded).endswith("…[truncated]")
+
+
 def test_long_text_is_cut_after_masking() -> None:
     """A card number across the cut is masked whole first: what is left of it
     is its first six digits, never eight."""

@@ -187,7 +187,11 @@ def mask_body(raw: bytes | None, content_type: str | None) -> str | None:
         parsed = json.loads(raw)
     except (UnicodeDecodeError, ValueError, RecursionError):
         return json.dumps(_mask_other(raw, media))
-    recorded = json.dumps(mask_json(parsed), ensure_ascii=False, separators=(",", ":"))
+    try:
+        recorded = json.dumps(mask_json(parsed), ensure_ascii=False, separators=(",", ":"))
+    except RecursionError:
+        # Nested deeper than the masking can walk: kept as masked text.
+        return json.dumps(_mask_other(raw, media), ensure_ascii=False)
     if len(recorded) > MAX_BODY_CHARS:
         # Already masked whole: cutting it cannot uncover anything.
         return json.dumps(recorded[:MAX_BODY_CHARS] + TRUNCATED, ensure_ascii=False)
