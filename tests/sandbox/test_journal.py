@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import fcntl
+import hashlib
 import json
 import os
 import re
@@ -564,16 +565,37 @@ def test_the_journal_never_holds_card_data_or_secrets(
         transport=ASGIAppTransport(sandbox_app), base_url="http://t", auth=pretender
     ) as wrong:
         assert wrong.post(II, json={"card": {"number": pans[4]}}).status_code == 401
+    # A wrong HTTP signature and a wrong JWT over a card: their signed strings
+    # hold the body's digest, which must not be recorded (with the masked
+    # body, it would give the hidden digits back).
+    carded = json.dumps({"card": {"number": pans[3], "securityCode": codes[0]}}).encode()
+    digests = [base64.b64encode(hashlib.sha256(carded).digest()).decode()]
+    wrong_secret = base64.b64encode(b"not this merchant's secret").decode()
+    other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    registration = merchant.registration
+    for auth in (
+        HTTPSignatureAuth(merchant.id, registration.key_id, wrong_secret),
+        JWTAuth(merchant.id, registration.jwt_kid, private_key=other_key),
+    ):
+        with httpx.Client(
+            transport=ASGIAppTransport(sandbox_app), base_url="http://t", auth=auth
+        ) as forger:
+            headers = {"content-type": "application/json"}
+            assert forger.post(II, content=carded, headers=headers).status_code == 401
 
     texts = _journal_texts(admin_client, sandbox_database, merchant.id)
-    assert len(entries(admin_client)) == 16
+    assert len(entries(admin_client)) == 18
+    reasons = [e["authentication"]["reason"] for e in entries(admin_client)[:2]]
+    assert reasons == ["bad_signature", "bad_signature"]
     assert any(pans[0][:6] + "XXXXXX" + pans[0][-4:] in text for text in texts)
     _assert_absent(
         texts,
         pans=pans,
         codes=codes,
-        exact=[cryptogram, secret, quote(secret, safe=""), admin_token],
+        exact=[cryptogram, secret, quote(secret, safe=""), admin_token, *digests],
     )
+    for text in texts:
+        assert not re.search(r"SHA-256=[A-Za-z0-9+/]{8}", text)
     # What the client sent encrypted is neither recorded nor opened.
     assert any('"encryptedRequest":"[JWE: not recorded]"' in text for text in texts)
     assert any('"encryptedResponse":"[JWE: not recorded]"' in text for text in texts)
