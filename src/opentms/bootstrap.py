@@ -22,6 +22,7 @@ from opentms.adapters.storage.merchants import SQLMerchantStore
 from opentms.adapters.storage.readiness import SQLReadiness
 from opentms.adapters.storage.replay import SQLReplayGuard
 from opentms.adapters.storage.sandbox_faults import SQLFaultStore
+from opentms.adapters.storage.sandbox_journal import SQLJournalStore
 from opentms.adapters.storage.sandbox_state import SQLSandboxState
 from opentms.config import Settings
 from opentms.crypto.keyring import Keyring
@@ -41,6 +42,7 @@ from opentms.services.provisioning import Provisioner
 from opentms.services.sandbox import SandboxControls
 from opentms.services.sandbox.clock import ClockControl, ServiceClock
 from opentms.services.sandbox.faults import FaultControl
+from opentms.services.sandbox.journal import RequestJournal
 from opentms.services.server_keys import ServerKeys
 from opentms.services.tenancy import SystemClock
 
@@ -133,6 +135,7 @@ def sql_ports(database: Database, clock: Clock) -> Ports:
         close=database.close,
         sandbox_state=SQLSandboxState(engine) if database.settings.sandbox else None,
         sandbox_faults=SQLFaultStore(engine) if database.settings.sandbox else None,
+        journal_store=SQLJournalStore(engine) if database.settings.sandbox else None,
     )
 
 
@@ -170,12 +173,17 @@ def build_services(
         service_clock is not None
         and ports.sandbox_state is not None
         and ports.sandbox_faults is not None
+        and ports.journal_store is not None
     ):
+        admin_token = load_or_create_admin_token(settings)
         sandbox = SandboxControls(
-            admin_token=load_or_create_admin_token(settings),
+            admin_token=admin_token,
             state_store=ports.sandbox_state,
             clock=ClockControl(ports.sandbox_state, service_clock),
             forget_cached=merchants.forget_cached,
+            journal=RequestJournal(
+                ports.journal_store, settings.journal_limit, secrets=(admin_token,)
+            ),
             faults=FaultControl(ports.sandbox_faults, real_clock),
             deterministic=settings.deterministic_seed is not None,
         )

@@ -158,11 +158,14 @@ class Declined(Forbidden):
 
 
 class AuthenticationFailed(VaultError):
-    """A 401. ``reason`` is a short machine-readable name of the failed check."""
+    """A 401. ``reason`` is a short machine-readable name of the failed check;
+    ``signed`` what the server signed or checked, when that helps to find the
+    mistake (the sandbox's request journal shows it)."""
 
-    def __init__(self, reason: str, message: str) -> None:
+    def __init__(self, reason: str, message: str, signed: str | None = None) -> None:
         super().__init__(message)
         self.reason = reason
+        self.signed = signed
 
 
 class DatabaseUnavailable(VaultError):

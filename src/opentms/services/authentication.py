@@ -8,6 +8,7 @@ so that an integrator can fix the setup; no secret is ever echoed.
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import re
 from collections.abc import Callable, Mapping
@@ -46,8 +47,8 @@ class Principal:
     response_mle_kid: str | None = None
 
 
-def _fail(reason: str, message: str) -> AuthenticationFailed:
-    return AuthenticationFailed(reason, message)
+def _fail(reason: str, message: str, signed: str | None = None) -> AuthenticationFailed:
+    return AuthenticationFailed(reason, message, signed)
 
 
 class Authenticator:
@@ -120,20 +121,8 @@ class Authenticator:
             )
         self._check_date(request.headers.get("date"))
         if "digest" in covered:
-            self._check_digest_header(request)
-        lines = []
-        for name in signed:
-            if name in ("request-target", "(request-target)"):
-                lines.append(f"{name}: {request.method.lower()} {request.target}")
-                continue
-            value = request.headers.get(name)
-            if value is None:
-                raise _fail(
-                    "missing_header",
-                    f"The signature covers the {name!r} header, which was not sent.",
-                )
-            lines.append(f"{name}: {value}")
-        signing_string = "\n".join(lines)
+            self._check_digest_header(request, signed)
+        signing_string = _signing_string(request, signed)
         try:
             verify_hmac_signature(secret, signing_string, params["signature"])
         except InvalidSignature:
@@ -142,6 +131,7 @@ class Authenticator:
                 "The HTTP signature does not match. The server signed this string "
                 "with the shared secret (base64-decoded) of keyid "
                 f"{key_id!r}:\n{signing_string}",
+                signing_string,
             ) from None
         return merchant_id
 
@@ -169,7 +159,7 @@ class Authenticator:
                 f"the server's clock; at most {self._skew} s is accepted.",
             )
 
-    def _check_digest_header(self, request: SignedRequest) -> None:
+    def _check_digest_header(self, request: SignedRequest, signed: list[str]) -> None:
         digest = request.headers.get("digest", "")
         algorithm, _, value = digest.partition("=")
         if algorithm.upper() != "SHA-256" or not value:
@@ -178,10 +168,15 @@ class Authenticator:
                 "The Digest header must be 'SHA-256=<base64 SHA-256 of the body>'.",
             )
         if value != body_digest(request.body):
+            try:
+                signing_string: str | None = _signing_string(request, signed)
+            except AuthenticationFailed:
+                signing_string = None
             raise _fail(
                 "digest_mismatch",
                 "The Digest header does not match the body received "
                 f"({len(request.body)} bytes). Compute it over the exact bytes sent.",
+                signing_string,
             )
 
     # JWT ---------------------------------------------------------------------
@@ -197,6 +192,13 @@ class Authenticator:
                 "The bearer token is not a compact JWS: three base64url segments "
                 "(no padding) of a JSON header, JSON claims and the signature.",
             ) from None
+        try:
+            return self._verify_jwt(request, token)
+        except AuthenticationFailed as failed:
+            failed.signed = _what_was_checked(token)
+            raise
+
+    def _verify_jwt(self, request: SignedRequest, token: jws.CompactJWS) -> Principal:
         header = token.header
         algorithm = header.get("alg")
         kid = header.get("kid")
@@ -369,6 +371,31 @@ class Authenticator:
                 "The JWT digest claim does not match the body received "
                 f"({len(request.body)} bytes). Compute it over the exact bytes sent.",
             )
+
+
+def _signing_string(request: SignedRequest, signed: list[str]) -> str:
+    """The HTTP Signature signing string of the headers named in ``signed``."""
+    lines = []
+    for name in signed:
+        if name in ("request-target", "(request-target)"):
+            lines.append(f"{name}: {request.method.lower()} {request.target}")
+            continue
+        value = request.headers.get(name)
+        if value is None:
+            raise _fail(
+                "missing_header",
+                f"The signature covers the {name!r} header, which was not sent.",
+            )
+        lines.append(f"{name}: {value}")
+    return "\n".join(lines)
+
+
+def _what_was_checked(token: jws.CompactJWS) -> str:
+    """A JWT's header and claims as the server read them (what its signature
+    covers, decoded), for a refused token's journal entry."""
+    header = json.dumps(token.header, sort_keys=True, default=str)
+    claims = json.dumps(token.claims, sort_keys=True, default=str)
+    return f"header: {header}\nclaims: {claims}"
 
 
 def _parse_signature(value: str) -> dict[str, str]:

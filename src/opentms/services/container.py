@@ -14,6 +14,7 @@ from opentms.config import Settings
 from opentms.crypto.keyring import Keyring
 from opentms.domain.ports import (
     FaultStore,
+    JournalStore,
     MerchantStore,
     NetworkUnitOfWork,
     ReadinessProbe,
@@ -53,6 +54,8 @@ class Ports:
     sandbox_state: SandboxStateStore | None = None
     # The sandbox's fault rules; likewise None where there are none.
     sandbox_faults: FaultStore | None = None
+    # The sandbox's request journal; None where there is none.
+    journal_store: JournalStore | None = None
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from opentms.adapters.http.openapi import Operation, openapi_document
 from opentms.adapters.http.pipeline import (
     AUTHENTICATED_MERCHANT,
     AUTHENTICATION_FAILURE,
+    CORRELATION_ID,
     Pipeline,
 )
 from opentms.adapters.http.routes import (
@@ -70,6 +71,7 @@ class CorrelationMiddleware:
             correlation = _new_correlation_id()
             logged_correlation = correlation.decode()
         transaction = uuid.uuid4().hex.upper().encode()
+        scope[CORRELATION_ID] = correlation
         started = time.perf_counter()
         status = 0
 

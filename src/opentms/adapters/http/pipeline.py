@@ -45,6 +45,12 @@ BODY_TIMED_OUT = "opentms.body_timed_out"
 # Never the merchant a refused request claimed: nothing vouches for it.
 AUTHENTICATED_MERCHANT = "opentms.merchant"
 AUTHENTICATION_FAILURE = "opentms.auth_failure"
+# For the sandbox's request journal (sandbox_middleware.py): the refusal
+# itself (its message, what the server signed), the body as received, and the
+# correlation id the response carries (set by app.CorrelationMiddleware).
+AUTHENTICATION_REFUSAL = "opentms.auth_refusal"
+REQUEST_BODY = "opentms.request_body"
+CORRELATION_ID = "opentms.correlation_id"
 
 
 @dataclass(frozen=True)
@@ -174,6 +180,7 @@ class Pipeline:
                     return Response(status_code=408)
                 log.info("client disconnected before sending its body")
                 return Response(status_code=400)
+            request.scope[REQUEST_BODY] = body
             headers = {
                 name.decode("latin-1").lower(): value.decode("latin-1")
                 for name, value in reversed(request.scope["headers"])
@@ -184,6 +191,7 @@ class Pipeline:
                 )
             except AuthenticationFailed as failed:
                 request.scope[AUTHENTICATION_FAILURE] = failed.reason
+                request.scope[AUTHENTICATION_REFUSAL] = failed
                 raise
             request.scope[AUTHENTICATED_MERCHANT] = principal.merchant_id
             response_key = None

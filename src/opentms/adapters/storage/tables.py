@@ -263,6 +263,8 @@ sandbox_journal = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("at", TS, nullable=False, index=True),
     Column("merchant_id", String(64), index=True),
+    # What a refused request claimed to be; nothing vouches for it.
+    Column("claimed_merchant_id", String(80)),
     Column("method", String(16), nullable=False),
     Column("path", Text, nullable=False),
     Column("query", Text, nullable=False),
@@ -271,7 +273,8 @@ sandbox_journal = Table(
     Column("correlation_id", String(128), nullable=False),
     Column("auth_verdict", String(16), nullable=False),
     Column("auth_reason", String(64)),
-    Column("auth_detail", Text),
+    Column("auth_message", Text),
+    Column("auth_signed_string", Text),
     Column("request_body", Text),
     Column("response_body", Text),
 )

@@ -11,6 +11,7 @@ them, and tests/services/fakes.py fakes them. Import them from here.
   replay guard;
 - :mod:`~opentms.domain.ports.sandbox`: the sandbox's shared state;
 - :mod:`~opentms.domain.ports.faults`: the sandbox's fault rules.
+- :mod:`~opentms.domain.ports.journal`: the sandbox's request journal.
 """
 
 from opentms.domain.ports.authentication import (
@@ -22,6 +23,12 @@ from opentms.domain.ports.faults import (
     Fault,
     FaultRule,
     FaultStore,
+)
+from opentms.domain.ports.journal import (
+    AuthenticationVerdict,
+    JournalEntry,
+    JournalFilter,
+    JournalStore,
 )
 from opentms.domain.ports.merchants import (
     MerchantStore,
@@ -54,6 +61,7 @@ from opentms.domain.ports.vault import (
 )
 
 __all__ = [
+    "AuthenticationVerdict",
     "Chain",
     "Clock",
     "ConnectionFault",
@@ -64,6 +72,9 @@ __all__ = [
     "FaultRule",
     "FaultStore",
     "InstrumentIdentifierRepository",
+    "JournalEntry",
+    "JournalFilter",
+    "JournalStore",
     "MerchantStore",
     "NetworkDirectory",
     "NetworkTokenRepository",

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from opentms.domain.ports import SandboxState, SandboxStateStore
 from opentms.services.sandbox.clock import ClockControl, current_state
 from opentms.services.sandbox.faults import FaultControl
+from opentms.services.sandbox.journal import RequestJournal
 
 
 @dataclass
@@ -26,6 +27,8 @@ class SandboxControls:
     forget_cached: Callable[[], None]
     # Fault and latency rules, tried before every authenticated TMS request.
     faults: FaultControl
+    # Every TMS request, masked (docs/sandbox.md, "Request journal").
+    journal: RequestJournal
     # Whether ids, token numbers and generated keys are reproducible (--deterministic).
     deterministic: bool = False
     _seen_generation: int | None = field(default=None, repr=False)

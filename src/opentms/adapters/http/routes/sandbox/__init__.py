@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from opentms.adapters.http.admin import AdminPipeline
 from opentms.adapters.http.openapi import Operation
-from opentms.adapters.http.routes.sandbox import clock, faults, status
+from opentms.adapters.http.routes.sandbox import clock, faults, journal, status
 from opentms.services.sandbox import SandboxControls
 
 
@@ -15,4 +15,5 @@ def operations(controls: SandboxControls, admin: AdminPipeline) -> list[Operatio
         *status.operations(controls, admin),
         *clock.operations(controls, admin),
         *faults.operations(controls, admin),
+        *journal.operations(controls, admin),
     ]
