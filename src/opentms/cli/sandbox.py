@@ -47,7 +47,8 @@ def admin_command(function: F) -> F:
         "--data-dir",
         type=click.Path(path_type=Path, file_okay=False),
         default=None,
-        help="The server's data directory, to read its admin-token file when no token is given.",
+        help="The server's data directory, whose admin-token file is read when no token is "
+        "given. Give every command the one `opentms serve` uses.",
     )
     @click.option(
         "--token",
@@ -112,6 +113,7 @@ def sandbox() -> None:
     Every command takes --url (or OPENTMS_URL; default http://127.0.0.1:8080)
     and the admin token: --token or OPENTMS_ADMIN_TOKEN, else the admin-token
     file of the server's data directory (--data-dir or OPENTMS_DATA_DIR).
+    Give every command the one `opentms serve` uses.
     """
 
 
@@ -402,7 +404,7 @@ def faults_list(admin: AdminAPI, as_json: bool) -> None:
             )
             for f in listed
         ]
-        _table(("ID", "RULE", "HITS", "LEFT"), rows)
+        _table(("ID", "RULE", "HITS", "LEFT", "PROBABILITY"), rows)
 
 
 def _left(remaining: Any) -> str:
