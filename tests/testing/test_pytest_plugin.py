@@ -44,7 +44,9 @@ def test_a_server_that_cannot_start_fails_the_test_with_its_log(
     result.stdout.fnmatch_lines(["*opentms serve did not become ready; its log ends:*"])
 
 
-def test_one_sandbox_serves_the_session(pytester: pytest.Pytester) -> None:
+def test_one_sandbox_serves_the_session(
+    pytester: pytest.Pytester, database_options: list[str]
+) -> None:
     """Without resets, what a test did is what the next one sees: the same
     server, and its clock and URL."""
     pytester.makepyfile(
@@ -62,7 +64,7 @@ def test_one_sandbox_serves_the_session(pytester: pytest.Pytester) -> None:
         """
     )
     result = pytester.runpytest_subprocess(
-        "--opentms-no-reset", "--opentms-workers=2", "-p", "no:cacheprovider"
+        "--opentms-no-reset", "--opentms-workers=2", "-p", "no:cacheprovider", *database_options
     )
     result.assert_outcomes(passed=2)
 
@@ -84,7 +86,9 @@ def test_the_options_can_come_from_the_ini_file(pytester: pytest.Pytester) -> No
 
 
 @needs_controls
-def test_each_test_that_uses_the_sandbox_starts_reset(pytester: pytest.Pytester) -> None:
+def test_each_test_that_uses_the_sandbox_starts_reset(
+    pytester: pytest.Pytester, database_options: list[str]
+) -> None:
     pytester.makepyfile(
         """
         def test_moves_the_clock(opentms_sandbox):
@@ -94,11 +98,14 @@ def test_each_test_that_uses_the_sandbox_starts_reset(pytester: pytest.Pytester)
             assert opentms_sandbox.admin.clock()["offsetSeconds"] == 0
         """
     )
-    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=2)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", *database_options)
+    result.assert_outcomes(passed=2)
 
 
 @needs_controls
-def test_the_merchant_fixtures_give_working_credentials(pytester: pytest.Pytester) -> None:
+def test_the_merchant_fixtures_give_working_credentials(
+    pytester: pytest.Pytester, database_options: list[str]
+) -> None:
     """``opentms_merchant`` lives through resets; its client and SDK
     configuration sign as it."""
     pytester.makepyfile(
@@ -121,4 +128,5 @@ def test_the_merchant_fixtures_give_working_credentials(pytester: pytest.Pyteste
             assert opentms_sandbox.journal(merchant_id="test_merchant")
         """
     )
-    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=2)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", *database_options)
+    result.assert_outcomes(passed=2)

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from opentms.client import NotFound, ServerError
+from opentms.client import AuthenticationError, Client, HTTPSignatureAuth, NotFound, ServerError
 from opentms.testing import (
     AdminAPI,
     AdminRefused,
@@ -29,8 +29,8 @@ from tests.testing.fake_admin import TOKEN, RunningFake, running_fake_admin
 
 
 @pytest.fixture(scope="module")
-def sandbox() -> Iterator[Sandbox]:
-    with Sandbox() as running:
+def sandbox(plugin_database_url: str | None) -> Iterator[Sandbox]:
+    with Sandbox(database_url=plugin_database_url) as running:
         yield running
 
 
@@ -260,11 +260,19 @@ def test_reset_snapshot_fault_and_journal_through_the_client(sandbox: Sandbox) -
 
 
 @needs_controls
-def test_reset_to_seed_brings_the_seeded_merchant_back(tmp_path: Path) -> None:
-    secret = "c2VlZGVkLXNoYXJlZC1zZWNyZXQtMzItYnl0ZXMhIQ=="
-    seed = {"merchants": [{"merchantId": "seeded", "keyId": "seeded-key", "sharedSecret": secret}]}
-    with Sandbox(seed=seed) as sandbox:
-        sandbox.reset(include_merchants=True)
-        sandbox.reset_to_seed()
-        assert sandbox.status()["mode"] == "sandbox"
+def test_reset_to_seed_brings_the_seeded_merchant_back(plugin_database_url: str | None) -> None:
+    """A seeded merchant, deleted by a reset that takes the merchants, is
+    back after :meth:`Sandbox.reset_to_seed`, with the seed's credentials."""
+    secret = "c2VlZGVkLXNoYXJlZC1zZWNyZXQtb2YtMzItYnl0ZXM="
+    merchant = {"merchantId": "seeded", "keyId": "seeded-key", "sharedSecret": secret}
+    seed = {"version": 1, "merchants": [merchant]}
+    with Sandbox(seed=seed, database_url=plugin_database_url) as sandbox:
+        auth = HTTPSignatureAuth("seeded", "seeded-key", secret)
+        with Client(sandbox.url, auth=auth, max_retries=0) as client:
+            client.customers.create({"buyerInformation": {"email": "ada@example.com"}})
+            sandbox.reset(include_merchants=True)
+            with pytest.raises(AuthenticationError):
+                client.customers.create({"buyerInformation": {"email": "ada@example.com"}})
+            sandbox.reset_to_seed()
+            client.customers.create({"buyerInformation": {"email": "ada@example.com"}})
         assert sandbox.seed(seed)["merchants"] == ["seeded"]
