@@ -24,6 +24,7 @@ from opentms.testing import (
     Sandbox,
     SandboxStartFailed,
 )
+from tests.testing.conftest import fresh_database
 from tests.testing.endpoints import controls_missing, needs_controls  # noqa: F401 - skipif names it
 from tests.testing.fake_admin import TOKEN, RunningFake, running_fake_admin
 
@@ -261,13 +262,14 @@ def test_reset_snapshot_fault_and_journal_through_the_client(sandbox: Sandbox) -
 
 
 @needs_controls
-def test_reset_to_seed_brings_the_seeded_merchant_back(plugin_database_url: str | None) -> None:
+def test_reset_to_seed_brings_the_seeded_merchant_back() -> None:
     """A seeded merchant, deleted by a reset that takes the merchants, is
     back after :meth:`Sandbox.reset_to_seed`, with the seed's credentials."""
     secret = "c2VlZGVkLXNoYXJlZC1zZWNyZXQtb2YtMzItYnl0ZXM="
     merchant = {"merchantId": "seeded", "keyId": "seeded-key", "sharedSecret": secret}
     seed = {"version": 1, "merchants": [merchant]}
-    with Sandbox(seed=seed, database_url=plugin_database_url) as sandbox:
+    # A database of its own: another sandbox's has server keys under another master key.
+    with fresh_database() as database_url, Sandbox(seed=seed, database_url=database_url) as sandbox:
         auth = HTTPSignatureAuth("seeded", "seeded-key", secret)
         with Client(sandbox.url, auth=auth, max_retries=0) as client:
             client.customers.create({"buyerInformation": {"email": "ada@example.com"}})
