@@ -287,6 +287,9 @@ def journal_list(admin: AdminAPI, as_json: bool, **filters: Any) -> None:
         _print_json(document)
         return
     entries = document.get("entries") or []
+    if not entries:
+        click.echo(f"No journal entries (of {document.get('total', 0)}).", err=True)
+        return
     rows = [
         (
             e.get("id"),

@@ -108,9 +108,7 @@ class AdminAPI:
     ) -> None:
         self.url = url.rstrip("/")
         headers = {"authorization": f"Bearer {token}"} if token else {}
-        self._http = httpx.Client(
-            base_url=self.url + ADMIN_PATH, headers=headers, timeout=timeout, transport=transport
-        )
+        self._http = httpx.Client(headers=headers, timeout=timeout, transport=transport)
 
     def close(self) -> None:
         self._http.close()
@@ -135,8 +133,14 @@ class AdminAPI:
         headers = {"content-type": content_type} if content_type else None
         query = {k: _query_value(v) for k, v in (params or {}).items() if v is not None}
         try:
+            # Absolute: GET /opentms/v1/sandbox itself has no trailing slash.
             response = self._http.request(
-                method, path, json=json, content=content, headers=headers, params=query
+                method,
+                self.url + ADMIN_PATH + path,
+                json=json,
+                content=content,
+                headers=headers,
+                params=query,
             )
         except httpx.TransportError as exc:
             raise ServerUnreachable(
