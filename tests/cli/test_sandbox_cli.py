@@ -8,6 +8,7 @@ records what the CLI sent."""
 from __future__ import annotations
 
 import json
+import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,7 +20,14 @@ from click.testing import CliRunner, Result
 from opentms.cli import main
 from opentms.client import Client
 from opentms.testing import Sandbox
-from tests.conformance.server import free_port, start_server, stop
+from tests.conformance.server import (
+    free_port,
+    opentms_executable,
+    server_environment,
+    start_server,
+    stop,
+    wait_healthy,
+)
 from tests.testing.fake_admin import TOKEN, RunningFake, running_fake_admin
 
 
@@ -123,12 +131,33 @@ def test_no_token_at_all_says_how_to_give_one(tmp_path: Path) -> None:
     assert str(tmp_path / "admin-token") in result.output
 
 
-def test_the_admin_api_is_absent_from_a_vault(tmp_path: Path) -> None:
-    """Not a sandbox: the message says so rather than showing a bare 404."""
-    with running_fake_admin() as fake:
-        result = run("snapshot", "list", "--url", fake.url + "/elsewhere", "--token", TOKEN)
+def test_a_vault_is_said_not_to_be_a_sandbox(tmp_path: Path) -> None:
+    """A vault has no admin API: its 404 comes with what to check."""
+    port = free_port()
+    env = server_environment() | {"OPENTMS_MODE": "vault", "OPENTMS_DATA_DIR": str(tmp_path)}
+    with (tmp_path / "server.log").open("wb") as log:
+        process = subprocess.Popen(
+            [str(opentms_executable()), "serve", f"--port={port}"],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        assert wait_healthy(process, url), (tmp_path / "server.log").read_text()
+        result = run("snapshot", "list", "--url", url, "--token", "any-token-any-token")
+    finally:
+        stop(process)
     assert result.exit_code == 1
-    assert "is it an opentms sandbox" in result.output
+    assert "No TMS resource at /opentms/v1/sandbox/snapshots." in result.output
+    assert "Is it an opentms sandbox (not OPENTMS_MODE=vault)" in result.output
+
+
+def test_a_bare_404_says_the_same(fake: RunningFake) -> None:
+    result = run("snapshot", "list", "--url", fake.url + "/elsewhere", "--token", TOKEN)
+    assert result.exit_code == 1
+    assert "No such path on this server. Is it an opentms sandbox" in result.output
 
 
 # -- against the fake admin server ---------------------------------------------
@@ -268,6 +297,7 @@ def test_journal_list_filters_show_and_clear(fake: RunningFake) -> None:
     assert json.loads(ok(fake, "journal", "show", "2"))["correlationId"] == "c2"
     ok(fake, "journal", "clear")
     assert (fake.last().method, fake.state.journal) == ("DELETE", [])
+    assert "No journal entries (of 0)." in ok(fake, "journal", "list")
 
 
 def test_faults_add_list_delete_clear(fake: RunningFake) -> None:

@@ -100,7 +100,7 @@ def test_a_missing_seed_file_is_named(tmp_path: Path, temporary_root: Path) -> N
 
 
 def test_a_seed_document_is_given_to_the_server_as_a_file(taken_port: int) -> None:
-    sandbox = Sandbox(seed={"merchants": []}, port=taken_port)
+    sandbox = Sandbox(seed={"merchants": []}, port=taken_port, deterministic="suite-1")
     environment = {}
 
     def launch() -> None:
@@ -114,6 +114,12 @@ def test_a_seed_document_is_given_to_the_server_as_a_file(taken_port: int) -> No
         sandbox.start()
     assert environment["OPENTMS_SEED_FILE"].endswith("seed.json")
     assert environment["OPENTMS_ADMIN_TOKEN"] == sandbox.admin_token
+    assert environment["OPENTMS_DETERMINISTIC_SEED"] == "suite-1"
+
+
+def test_a_sandbox_not_started_says_so() -> None:
+    with pytest.raises(RuntimeError, match="not started"):
+        Sandbox().reset()
 
 
 def test_the_clock_helpers_move_the_service_clock(sandbox: Sandbox) -> None:
@@ -228,7 +234,7 @@ def test_a_bare_404_says_the_server_may_not_be_a_sandbox(fake: RunningFake) -> N
     with AdminAPI(fake.url + "/nowhere", TOKEN) as admin, pytest.raises(AdminRefused) as raised:
         admin.snapshots()
     assert raised.value.status == 404
-    assert "is it an opentms sandbox" in str(raised.value)
+    assert "Is it an opentms sandbox" in str(raised.value)
 
 
 # -- end to end, once the controls' branches are merged -------------------------

@@ -24,6 +24,9 @@ import httpx
 
 ADMIN_PATH = "/opentms/v1/sandbox"
 DEFAULT_URL = "http://127.0.0.1:8080"
+NOT_A_SANDBOX = (
+    "Is it an opentms sandbox (not OPENTMS_MODE=vault), and of a version with this control?"
+)
 
 
 class SandboxError(Exception):
@@ -69,20 +72,21 @@ def error_body(response: httpx.Response) -> ErrorBody:
     """The envelope ``{"errors": [{"type", "message", "details": [{"name"}]}]}``
     of an error answer, or what can be said of an answer without one."""
     try:
-        document = response.json()
-        first = document["errors"][0]
+        first = response.json()["errors"][0]
+        kind, message = first.get("type"), str(first["message"])
         details = tuple(str(d.get("name")) for d in first.get("details") or () if d.get("name"))
-        return ErrorBody(first.get("type"), str(first["message"]), details)
     except (ValueError, LookupError, TypeError, AttributeError):
-        pass
+        return _bare_error(response)
+    if response.status_code == 404 and message.startswith("No TMS resource at"):
+        # The server has no such route: a vault, or an opentms without this control.
+        message = f"{message} {NOT_A_SANDBOX}"
+    return ErrorBody(kind, message, details)
+
+
+def _bare_error(response: httpx.Response) -> ErrorBody:
     if response.status_code == 404:
-        message = (
-            "no such path on this server: is it an opentms sandbox (not OPENTMS_MODE=vault), "
-            "and of a version with this control?"
-        )
-    else:
-        message = response.text.strip()[:200] or response.reason_phrase
-    return ErrorBody(None, message, ())
+        return ErrorBody(None, f"No such path on this server. {NOT_A_SANDBOX}", ())
+    return ErrorBody(None, response.text.strip()[:200] or response.reason_phrase, ())
 
 
 class AdminAPI:

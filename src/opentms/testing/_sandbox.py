@@ -147,6 +147,7 @@ class Sandbox:
         self.admin_token = secrets.token_urlsafe(32)
         self._root: Path | None = None
         self._process: subprocess.Popen[bytes] | None = None
+        self._admin: AdminAPI | None = None
         self.seed_file: Path | None = None
         self.url = ""
 
@@ -158,6 +159,18 @@ class Sandbox:
         if self._root is None:
             raise RuntimeError("The sandbox is not started: use `with Sandbox() as sandbox:`.")
         return self._root
+
+    @property
+    def admin(self) -> AdminAPI:
+        """The admin API client of the running server."""
+        if self._admin is None:
+            raise RuntimeError("The sandbox is not started: use `with Sandbox() as sandbox:`.")
+        return self._admin
+
+    @property
+    def clock(self) -> SandboxClock:
+        """The service clock's helpers."""
+        return SandboxClock(self.admin)
 
     @property
     def data_dir(self) -> Path:
@@ -179,8 +192,7 @@ class Sandbox:
         except BaseException:
             self._remove_root()
             raise
-        self.admin = AdminAPI(self.url, self.admin_token)
-        self.clock = SandboxClock(self.admin)
+        self._admin = AdminAPI(self.url, self.admin_token)
         return self
 
     def stop(self) -> None:
@@ -188,7 +200,9 @@ class Sandbox:
         if self._process is not None:
             _stop(self._process)
             self._process = None
-            self.admin.close()
+        if self._admin is not None:
+            self._admin.close()
+            self._admin = None
         self._remove_root()
 
     def __enter__(self) -> Self:
