@@ -91,14 +91,20 @@ def test_each_test_that_uses_the_sandbox_starts_reset(
 ) -> None:
     pytester.makepyfile(
         """
+        from opentms.testing import AdminAPI
+
         def test_moves_the_clock(opentms_sandbox):
             opentms_sandbox.clock.advance(3600)
 
         def test_sees_real_time(opentms_sandbox):
-            assert opentms_sandbox.admin.clock()["offsetSeconds"] == 0
+            for _ in range(6):  # a connection each, so that both workers answer
+                with AdminAPI(opentms_sandbox.url, opentms_sandbox.admin_token) as admin:
+                    assert admin.clock()["offsetSeconds"] == 0
         """
     )
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", *database_options)
+    # Two workers: the reset is seen by both.
+    options = ["--opentms-workers=2", *database_options]
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", *options)
     result.assert_outcomes(passed=2)
 
 
