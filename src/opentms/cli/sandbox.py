@@ -65,14 +65,12 @@ def admin_command(function: F) -> F:
     )
     @functools.wraps(function)
     def run(url: str, token: str | None, data_dir: Path | None, **kwargs: Any) -> Any:
-        from opentms.testing import AdminAPI, AdminRefused, AdminUnauthorized, ServerUnreachable
+        from opentms.testing import AdminAPI, AdminRefused, AdminUnauthorized, SandboxError
 
         secret, source = _token_and_source(click.get_current_context(), token, data_dir)
         with AdminAPI(url, secret) as admin:
             try:
                 return function(admin, **kwargs)
-            except ServerUnreachable as exc:
-                raise click.ClickException(str(exc)) from None
             except AdminUnauthorized:
                 raise click.ClickException(
                     f"The server at {url} refused the admin token (from {source}). Give the "
@@ -82,6 +80,8 @@ def admin_command(function: F) -> F:
             except AdminRefused as exc:
                 fields = f" (fields: {', '.join(exc.details)})" if exc.details else ""
                 raise click.ClickException(f"{exc.message}{fields} [{exc.status}]") from None
+            except SandboxError as exc:  # the server unreachable, or not answering JSON
+                raise click.ClickException(str(exc)) from None
 
     return run  # type: ignore[return-value]
 

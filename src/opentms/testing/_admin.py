@@ -86,7 +86,8 @@ def error_body(response: httpx.Response) -> ErrorBody:
 def _bare_error(response: httpx.Response) -> ErrorBody:
     if response.status_code == 404:
         return ErrorBody(None, f"No such path on this server. {NOT_A_SANDBOX}", ())
-    return ErrorBody(None, response.text.strip()[:200] or response.reason_phrase, ())
+    text = response.text.strip()[:200] or response.reason_phrase
+    return ErrorBody(None, text or f"HTTP {response.status_code}", ())
 
 
 class AdminAPI:
@@ -156,7 +157,13 @@ class AdminAPI:
             raise kind(response.status_code, error_body(response), method, ADMIN_PATH + path)
         if response.status_code == 204 or not response.content:
             return None
-        return response.json()
+        try:
+            return response.json()
+        except ValueError:
+            raise SandboxError(
+                f"{method} {ADMIN_PATH + path} answered {response.status_code} with a body that "
+                f"is not JSON: is {self.url} an opentms server?"
+            ) from None
 
     # -- status, reset, seed, merchants ---------------------------------------
 
