@@ -151,6 +151,11 @@ def test_the_sdk_virtualenv_is_the_conformance_tests_one() -> None:
     assert command.split()[-len(SDK_REQUIREMENTS) :] == list(SDK_REQUIREMENTS)
 
 
+def test_the_plugins_virtualenv_pins_the_sdk_as_the_conformance_tests() -> None:
+    (command,) = [code for code in NOT_RUN if "suite/bin/pip" in code]
+    assert command.split()[-len(SDK_REQUIREMENTS) :] == list(SDK_REQUIREMENTS)
+
+
 def test_the_bundle_table_lists_every_file_written(tmp_path: Path) -> None:
     section = README.read_text().split("## Register a merchant", 1)[1].split("\n## ", 1)[0]
     listed = re.findall(r"^\| `credentials/([^`]+)` \|", section, re.M)

@@ -117,8 +117,9 @@ class Sandbox:
       dict), applied at start (``OPENTMS_SEED_FILE``) and again by
       :meth:`reset_to_seed`.
     * **workers** - server processes (``serve --workers``).
-    * **database_url** *(optional)* - a database of the caller's (PostgreSQL);
-      default SQLite in the temporary directory. Resets wipe its vault data.
+    * **database_url** *(optional)* - a database of the caller's (PostgreSQL),
+      empty: the master key is new with each sandbox, so a database another
+      one wrote does not open. Default SQLite in the temporary directory.
     * **port** *(optional)* - the port; default a free one.
     * **deterministic** *(optional)* - reproducible ids (``OPENTMS_DETERMINISTIC_SEED``).
     * **startup_timeout** - seconds to wait for ``/readyz``.
