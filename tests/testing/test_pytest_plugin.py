@@ -136,3 +136,39 @@ def test_the_merchant_fixtures_give_working_credentials(
     )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", *database_options)
     result.assert_outcomes(passed=2)
+
+
+SEED_SECRET = "c2VlZGVkLXNoYXJlZC1zZWNyZXQtb2YtMzItYnl0ZXM="  # 32 bytes
+
+
+@needs_controls
+def test_the_ini_seed_file_is_where_the_sandbox_starts(
+    pytester: pytest.Pytester, database_options: list[str]
+) -> None:
+    """``opentms_seed``, relative to the ini file: its merchant signs from the
+    first test on, and still after the reset before the next."""
+    pytester.makeini("[pytest]\nopentms_seed = fixtures/seed.yaml\n")
+    fixtures = pytester.mkdir("fixtures")
+    (fixtures / "seed.yaml").write_text(
+        "version: 1\n"
+        "merchants:\n"
+        "  - merchantId: seeded\n"
+        "    keyId: seeded-key\n"
+        f"    sharedSecret: {SEED_SECRET}\n"
+    )
+    pytester.makepyfile(
+        f"""
+        import pytest
+        from opentms.client import Client, HTTPSignatureAuth
+
+        AUTH = HTTPSignatureAuth("seeded", "seeded-key", "{SEED_SECRET}")
+
+        @pytest.mark.parametrize("run", [1, 2])
+        def test_the_seeded_merchant_signs(opentms_sandbox, run):
+            assert opentms_sandbox.seed_file.name == "seed.yaml"
+            with Client(opentms_sandbox.url, auth=AUTH) as client:
+                client.customers.create({{"buyerInformation": {{"email": "a@b.co"}}}})
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", *database_options)
+    result.assert_outcomes(passed=2)
