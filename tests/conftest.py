@@ -17,6 +17,8 @@ from opentms.config import Settings
 from tests.support import Merchant
 
 AUTH_MODES = ["signature", "jwt", "hs256"]
+# pytester runs test files in a pytest of their own (tests/testing: the opentms plugin).
+pytest_plugins = ["pytester"]
 
 
 @pytest.fixture(autouse=True)

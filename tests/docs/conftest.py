@@ -10,6 +10,8 @@ import contextlib
 import fcntl
 import json
 import subprocess
+import sysconfig
+import venv
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -121,3 +123,24 @@ def official_sdk_python() -> Path:
         if not ready or not venv_python(venv).exists():
             build_sdk_venv(venv, marker)
     return venv_python(venv)
+
+
+@pytest.fixture(scope="session")
+def sdk_with_opentms(official_sdk_python: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The interpreter of a virtualenv holding the official SDK, opentms and
+    pytest, as the README's `suite` one does: the SDK's virtualenv first on
+    its path (its urllib3-future must win), then the one running the tests
+    (opentms, its plugin's entry point, pytest). Made of the two, not
+    installed: no network, no copy."""
+    directory = tmp_path_factory.mktemp("sdk-with-opentms") / "venv"
+    venv.EnvBuilder(with_pip=False).create(directory)
+    python = directory / "bin" / "python"
+    where = "import sysconfig; print(sysconfig.get_paths()['purelib'])"
+    own = subprocess.run([str(python), "-c", where], capture_output=True, text=True, check=True)
+    sdk = subprocess.run(
+        [str(official_sdk_python), "-c", where], capture_output=True, text=True, check=True
+    )
+    project = sysconfig.get_paths()["purelib"]
+    layers = f"import site; site.addsitedir({sdk.stdout.strip()!r}); site.addsitedir({project!r})"
+    (Path(own.stdout.strip()) / "opentms_layers.pth").write_text(layers + "\n")
+    return python

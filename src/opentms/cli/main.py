@@ -17,6 +17,7 @@ import click
 
 from opentms.adapters.private_files import shared_directory_warning
 from opentms.cli.listen import ADDRESS_UNAVAILABLE, listen_problem
+from opentms.cli.sandbox import sandbox
 from opentms.config import Settings
 from opentms.observability import logging_config
 
@@ -65,6 +66,9 @@ def main() -> None:
     (or its OPENTMS_DATABASE_URL and OPENTMS_MASTER_KEY_FILE), else they
     use a database of their own that the server never reads.
     """
+
+
+main.add_command(sandbox)
 
 
 @main.command()
