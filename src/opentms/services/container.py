@@ -19,6 +19,8 @@ from opentms.domain.ports import (
     ReplayGuard,
     SandboxStateStore,
     ServerKeyStore,
+    SnapshotStore,
+    StateResetter,
     UnitOfWorkFactory,
 )
 from opentms.services.authentication import Authenticator
@@ -50,6 +52,9 @@ class Ports:
     close: Callable[[], None]
     # The sandbox's shared state; None where there is none (a vault, fakes).
     sandbox_state: SandboxStateStore | None = None
+    # The sandbox's reset and snapshots; None where there are none.
+    state_resetter: StateResetter | None = None
+    snapshots: SnapshotStore | None = None
 
 
 @dataclass(frozen=True)

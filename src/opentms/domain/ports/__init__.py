@@ -9,7 +9,8 @@ them, and tests/services/fakes.py fakes them. Import them from here.
 - :mod:`~opentms.domain.ports.merchants`: the merchant and server-key stores;
 - :mod:`~opentms.domain.ports.authentication`: the credential directory, the
   replay guard;
-- :mod:`~opentms.domain.ports.sandbox`: the sandbox's shared state.
+- :mod:`~opentms.domain.ports.sandbox`: the sandbox's shared state;
+- :mod:`~opentms.domain.ports.state`: the sandbox's reset and snapshots.
 """
 
 from opentms.domain.ports.authentication import (
@@ -28,6 +29,13 @@ from opentms.domain.ports.network import (
 from opentms.domain.ports.sandbox import (
     SandboxState,
     SandboxStateStore,
+)
+from opentms.domain.ports.state import (
+    ResetReport,
+    ResetScope,
+    SnapshotStore,
+    SnapshotSummary,
+    StateResetter,
 )
 from opentms.domain.ports.system import (
     Clock,
@@ -60,11 +68,16 @@ __all__ = [
     "PaymentInstrumentRepository",
     "ReadinessProbe",
     "ReplayGuard",
+    "ResetReport",
+    "ResetScope",
     "SandboxState",
     "SandboxStateStore",
     "SealingKeys",
     "ServerKeyStore",
     "ShippingAddressRepository",
+    "SnapshotStore",
+    "SnapshotSummary",
+    "StateResetter",
     "TokenProvider",
     "UnitOfWork",
     "UnitOfWorkFactory",

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from opentms.domain.ports import SandboxState, SandboxStateStore
 from opentms.services.sandbox.clock import ClockControl, current_state
+from opentms.services.sandbox.state import StateControl
 
 
 @dataclass
@@ -23,6 +24,8 @@ class SandboxControls:
     # Called when another process (or this one) changed merchants or the vault
     # wholesale: drops this process's caches of them.
     forget_cached: Callable[[], None]
+    # Reset and snapshots (docs/sandbox.md, "Reset" and "Snapshots").
+    state: StateControl
     _seen_generation: int | None = field(default=None, repr=False)
 
     def begin_request(self) -> Token[SandboxState | None]:

@@ -1,0 +1,198 @@
+"""Named snapshots of the sandbox over SQL (docs/sandbox.md, "Snapshots").
+
+A snapshot holds the rows of every vault table and of the merchants, their
+profiles and keys, exactly as stored: sealed columns stay sealed (nothing is
+unsealed to save or restore them), so a snapshot holds no card data in clear.
+It also holds the service clock's offset. It leaves out the server's own keys
+(the master key seals them and the simulated networks derive theirs from
+them: they never change), the JWTs already used (replays stay refused) and the
+sandbox's tables (journal, faults, snapshots).
+
+The payload is zlib-compressed JSON: per table its column names and rows,
+binary values in base64 and date-times in ISO 8601."""
+
+from __future__ import annotations
+
+import base64
+import zlib
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, Engine, LargeBinary, Table, delete, select, update
+
+from opentms.adapters.storage.database import wholesale_transaction
+from opentms.adapters.storage.sandbox_state import bump_generation
+from opentms.adapters.storage.tables import (
+    UTCDateTime,
+    customers,
+    instrument_identifiers,
+    merchant_keys,
+    merchants,
+    network_tokens,
+    payment_instruments,
+    profiles,
+    sandbox_snapshots,
+    sandbox_state,
+    shipping_addresses,
+    token_transactions,
+)
+from opentms.domain.errors import Conflict, NotFound
+from opentms.domain.ports import SnapshotSummary
+
+FORMAT = 1
+# Parents before children: the order rows are inserted in (deleted in reverse).
+SNAPSHOT_TABLES: tuple[Table, ...] = (
+    merchants,
+    profiles,
+    merchant_keys,
+    instrument_identifiers,
+    customers,
+    payment_instruments,
+    shipping_addresses,
+    network_tokens,
+    token_transactions,
+)
+
+
+class SQLSnapshotStore:
+    """:class:`~opentms.domain.ports.SnapshotStore` of one engine."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def save(self, name: str, at: datetime) -> SnapshotSummary:
+        # A wholesale transaction: no write runs while the tables are read, so
+        # the snapshot is one state of them all.
+        with wholesale_transaction(self._engine) as conn:
+            if _find(conn, name) is not None:
+                raise Conflict(f"A snapshot named {name!r} exists; delete it first.")
+            tables = {str(table.name): _dump(conn, table) for table in SNAPSHOT_TABLES}
+            offset = conn.execute(
+                select(sandbox_state.c.clock_offset_us).where(sandbox_state.c.id == 1)
+            ).scalar_one()
+            document = {"format": FORMAT, "clockOffsetUs": offset, "tables": tables}
+            counts = {table: len(dumped["rows"]) for table, dumped in tables.items()}
+            conn.execute(
+                sandbox_snapshots.insert().values(
+                    name=name,
+                    payload=zlib.compress(orjson.dumps(document), 1),
+                    summary=orjson.dumps(counts).decode(),
+                    created_at=at,
+                )
+            )
+        return SnapshotSummary(name, at, counts)
+
+    def list(self) -> list[SnapshotSummary]:
+        columns = (sandbox_snapshots.c.name, sandbox_snapshots.c.summary)
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                select(*columns, sandbox_snapshots.c.created_at).order_by(
+                    sandbox_snapshots.c.created_at, sandbox_snapshots.c.name
+                )
+            ).all()
+        return [_summary(row.name, row.created_at, row.summary) for row in rows]
+
+    def get(self, name: str) -> SnapshotSummary:
+        with self._engine.connect() as conn:
+            row = _find(conn, name)
+        if row is None:
+            raise _unknown(name)
+        return _summary(row.name, row.created_at, row.summary)
+
+    def restore(self, name: str) -> SnapshotSummary:
+        with wholesale_transaction(self._engine) as conn:
+            row = conn.execute(
+                select(sandbox_snapshots).where(sandbox_snapshots.c.name == name)
+            ).first()
+            if row is None:
+                raise _unknown(name)
+            document = orjson.loads(zlib.decompress(row.payload))
+            for table in reversed(SNAPSHOT_TABLES):
+                conn.execute(delete(table))
+            for table in SNAPSHOT_TABLES:
+                rows = _load(table, document["tables"][table.name])
+                if rows:
+                    conn.execute(table.insert(), rows)
+            conn.execute(
+                update(sandbox_state)
+                .where(sandbox_state.c.id == 1)
+                .values(clock_offset_us=document["clockOffsetUs"])
+            )
+            bump_generation(conn)
+        return _summary(row.name, row.created_at, row.summary)
+
+    def delete(self, name: str) -> None:
+        with self._engine.begin() as conn:
+            deleted = conn.execute(
+                delete(sandbox_snapshots).where(sandbox_snapshots.c.name == name)
+            ).rowcount
+        if not deleted:
+            raise _unknown(name)
+
+
+def _find(conn: Connection, name: str) -> Any:
+    columns = (sandbox_snapshots.c.name, sandbox_snapshots.c.summary)
+    return conn.execute(
+        select(*columns, sandbox_snapshots.c.created_at).where(sandbox_snapshots.c.name == name)
+    ).first()
+
+
+def _unknown(name: str) -> NotFound:
+    return NotFound(f"No snapshot is named {name!r}.")
+
+
+def _summary(name: str, created_at: datetime, summary: str) -> SnapshotSummary:
+    return SnapshotSummary(name, created_at, orjson.loads(summary))
+
+
+def _dump(conn: Connection, table: Table) -> dict[str, Any]:
+    columns = [column.name for column in table.columns]
+    rows = conn.execute(select(table).order_by(*table.primary_key.columns)).all()
+    return {"columns": columns, "rows": [[_encode(value) for value in row] for row in rows]}
+
+
+def _encode(value: object) -> object:
+    if isinstance(value, bytes | memoryview):
+        return base64.b64encode(value).decode()
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def _load(table: Table, dumped: dict[str, Any]) -> list[dict[str, Any]]:
+    columns: Sequence[str] = dumped["columns"]
+    if list(columns) != [column.name for column in table.columns]:
+        raise Conflict(
+            f"The snapshot's {table.name} columns differ from this server's: it was saved "
+            "under another schema version and cannot be restored here."
+        )
+    decoders = [_decoder(table, name) for name in columns]
+    return [
+        {name: decode(value) for name, decode, value in zip(columns, decoders, row, strict=True)}
+        for row in dumped["rows"]
+    ]
+
+
+Decoder = Callable[[Any], Any]
+
+
+def _decoder(table: Table, name: str) -> Decoder:
+    kind = table.columns[name].type
+    if isinstance(kind, LargeBinary):
+        return _optional(base64.b64decode)
+    if isinstance(kind, UTCDateTime):
+        return _optional(datetime.fromisoformat)
+    return _same
+
+
+def _optional(decode: Decoder) -> Decoder:
+    def run(value: Any) -> Any:
+        return None if value is None else decode(value)
+
+    return run
+
+
+def _same(value: Any) -> Any:
+    return value
