@@ -300,3 +300,27 @@ def test_a_reset_is_seen_at_once_by_every_worker(served: tuple[str, str, Databas
         for _ in range(20):
             with httpx.Client(base_url=url, auth=merchant.signature_auth(), timeout=30) as fresh:
                 assert fresh.post("/tms/v2/customers", json={}).status_code == 401
+
+
+def test_a_reset_leaves_every_pooled_connection_with_its_checks(
+    admin_client: httpx.Client, client: httpx.Client, merchant: Merchant, sandbox_database: Database
+) -> None:
+    """SQLite resets run without foreign-key checks and secure delete
+    (database.wholesale_transaction); the connection goes back to the pool
+    with both as they were."""
+    engine = sandbox_database.engine
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite connection settings")
+    with engine.connect() as conn:
+        secure_delete = conn.exec_driver_sql("PRAGMA secure_delete").scalar_one()
+    fill(client, merchant)
+    reset(admin_client, {})
+    # Read transactions (BEGIN DEFERRED), so that the four can be open at once.
+    connections = [engine.connect().execution_options(opentms_readonly=True) for _ in range(4)]
+    try:
+        for conn in connections:
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 1
+            assert conn.exec_driver_sql("PRAGMA secure_delete").scalar_one() == secure_delete
+    finally:
+        for conn in connections:
+            conn.close()

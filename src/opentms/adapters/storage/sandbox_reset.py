@@ -48,7 +48,8 @@ class SQLStateResetter:
         self._engine = engine
 
     def reset(self, scope: ResetScope) -> ResetReport:
-        with wholesale_transaction(self._engine) as conn:
+        whole_tables = scope.merchant_id is None
+        with wholesale_transaction(self._engine, whole_tables=whole_tables) as conn:
             if scope.merchant_id is not None:
                 deleted = _reset_merchant(conn, scope.merchant_id)
             else:

@@ -102,7 +102,9 @@ class SQLSnapshotStore:
         return _summary(row.name, row.created_at, row.summary)
 
     def restore(self, name: str) -> SnapshotSummary:
-        with wholesale_transaction(self._engine) as conn:
+        # Whole tables: every table a snapshot holds is emptied and refilled
+        # with rows saved together, which refer only to each other.
+        with wholesale_transaction(self._engine, whole_tables=True) as conn:
             row = conn.execute(
                 select(sandbox_snapshots).where(sandbox_snapshots.c.name == name)
             ).first()
