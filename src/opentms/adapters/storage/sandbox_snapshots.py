@@ -13,9 +13,8 @@ binary values in base64 and date-times in ISO 8601."""
 
 from __future__ import annotations
 
-import base64
+import binascii
 import zlib
-from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -114,9 +113,7 @@ class SQLSnapshotStore:
             for table in reversed(SNAPSHOT_TABLES):
                 conn.execute(delete(table))
             for table in SNAPSHOT_TABLES:
-                rows = _load(table, document["tables"][table.name])
-                if rows:
-                    conn.execute(table.insert(), rows)
+                _insert(conn, table, document["tables"][table.name])
             conn.execute(
                 update(sandbox_state)
                 .where(sandbox_state.c.id == 1)
@@ -150,51 +147,59 @@ def _summary(name: str, created_at: datetime, summary: str) -> SnapshotSummary:
 
 
 def _dump(conn: Connection, table: Table) -> dict[str, Any]:
-    columns = [column.name for column in table.columns]
-    rows = conn.execute(select(table).order_by(*table.primary_key.columns)).all()
-    return {"columns": columns, "rows": [[_encode(value) for value in row] for row in rows]}
+    """The rows of ``table`` as the driver returns them (no type processing:
+    date-times stay as SQLite stores them), binary values in base64."""
+    columns = [str(column.name) for column in table.columns]
+    binary, moments = _indexes(table, LargeBinary), _indexes(table, UTCDateTime)
+    rows = []
+    for row in conn.exec_driver_sql(_select_sql(conn, table, columns)).fetchall():
+        values = list(row)
+        for index in binary:
+            if values[index] is not None:
+                values[index] = binascii.b2a_base64(values[index], newline=False).decode()
+        for index in moments:
+            if isinstance(values[index], datetime):
+                values[index] = values[index].isoformat()
+        rows.append(values)
+    return {"columns": columns, "rows": rows}
 
 
-def _encode(value: object) -> object:
-    if isinstance(value, bytes | memoryview):
-        return base64.b64encode(value).decode()
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return value
-
-
-def _load(table: Table, dumped: dict[str, Any]) -> list[dict[str, Any]]:
-    columns: Sequence[str] = dumped["columns"]
-    if list(columns) != [column.name for column in table.columns]:
+def _insert(conn: Connection, table: Table, dumped: dict[str, Any]) -> None:
+    """Insert the rows :func:`_dump` gave, as they were stored."""
+    columns: list[str] = dumped["columns"]
+    if columns != [column.name for column in table.columns]:
         raise Conflict(
             f"The snapshot's {table.name} columns differ from this server's: it was saved "
             "under another schema version and cannot be restored here."
         )
-    decoders = [_decoder(table, name) for name in columns]
-    return [
-        {name: decode(value) for name, decode, value in zip(columns, decoders, row, strict=True)}
-        for row in dumped["rows"]
-    ]
+    binary = _indexes(table, LargeBinary)
+    # PostgreSQL's driver takes date-times as objects; SQLite's kept its text.
+    moments = _indexes(table, UTCDateTime) if conn.dialect.name != "sqlite" else ()
+    rows = []
+    for values in dumped["rows"]:
+        for index in binary:
+            if values[index] is not None:
+                values[index] = binascii.a2b_base64(values[index])
+        for index in moments:
+            if values[index] is not None:
+                values[index] = datetime.fromisoformat(values[index])
+        rows.append(tuple(values))
+    if rows:
+        conn.exec_driver_sql(_insert_sql(conn, table, columns), rows)
 
 
-Decoder = Callable[[Any], Any]
+def _indexes(table: Table, kind: type[Any]) -> tuple[int, ...]:
+    return tuple(i for i, column in enumerate(table.columns) if isinstance(column.type, kind))
 
 
-def _decoder(table: Table, name: str) -> Decoder:
-    kind = table.columns[name].type
-    if isinstance(kind, LargeBinary):
-        return _optional(base64.b64decode)
-    if isinstance(kind, UTCDateTime):
-        return _optional(datetime.fromisoformat)
-    return _same
+def _select_sql(conn: Connection, table: Table, columns: list[str]) -> str:
+    quote = conn.dialect.identifier_preparer.quote
+    return f"SELECT {', '.join(map(quote, columns))} FROM {quote(table.name)}"  # noqa: S608
 
 
-def _optional(decode: Decoder) -> Decoder:
-    def run(value: Any) -> Any:
-        return None if value is None else decode(value)
-
-    return run
-
-
-def _same(value: Any) -> Any:
-    return value
+def _insert_sql(conn: Connection, table: Table, columns: list[str]) -> str:
+    quote = conn.dialect.identifier_preparer.quote
+    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    names = ", ".join(map(quote, columns))
+    markers = ", ".join([marker] * len(columns))
+    return f"INSERT INTO {quote(table.name)} ({names}) VALUES ({markers})"  # noqa: S608
