@@ -5,6 +5,7 @@ real ``opentms serve --workers 2`` over a database of its own."""
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -14,9 +15,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+import sqlalchemy
 from sqlalchemy import Engine, func, select
 
 from opentms.adapters.storage.tables import sandbox_faults, sandbox_journal
+from opentms.bootstrap import Database, open_database
 from tests.api.factories import (
     CUSTOMERS,
     II,
@@ -35,6 +38,7 @@ from tests.conformance.server import (
     stop,
     wait_healthy,
 )
+from tests.conftest import make_settings
 from tests.support import Merchant
 
 
@@ -168,3 +172,28 @@ def fresh_postgres_schema() -> tuple[str, str] | None:
     schema = f"opentms_state_{uuid.uuid4().hex[:12]}"
     separator = "&" if "?" in base else "?"
     return schema, f"{base}{separator}options=-csearch_path%3D{schema}"
+
+
+@contextmanager
+def served(data_dir: Path) -> Iterator[tuple[str, str, Database]]:
+    """A real ``opentms serve --workers 2`` over a database of its own (SQLite
+    in ``data_dir``, or a fresh PostgreSQL schema): its URL, its admin token,
+    and the same database opened in this process."""
+    schema = fresh_postgres_schema()
+    database_url = schema[1] if schema else None
+    admin = None
+    if schema is not None:
+        admin = sqlalchemy.create_engine(os.environ["OPENTMS_TEST_POSTGRES_URL"])
+        with admin.begin() as conn:
+            conn.execute(sqlalchemy.text(f"CREATE SCHEMA {schema[0]}"))
+    database = open_database(make_settings(data_dir, database_url=database_url))
+    token = secrets.token_urlsafe(24)
+    try:
+        with serve(data_dir, database_url, token) as url:
+            yield url, token, database
+    finally:
+        database.close()
+        if admin is not None and schema is not None:
+            with admin.begin() as conn:
+                conn.execute(sqlalchemy.text(f"DROP SCHEMA {schema[0]} CASCADE"))
+            admin.dispose()

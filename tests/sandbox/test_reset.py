@@ -4,14 +4,12 @@ idempotent; seen at once by every worker of a real server."""
 from __future__ import annotations
 
 import json
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import sqlalchemy
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
@@ -19,21 +17,19 @@ from starlette.applications import Starlette
 
 from opentms.adapters.http.routes.sandbox.state import parse_reset
 from opentms.adapters.storage.tables import server_keys
-from opentms.bootstrap import Database, Services, build_services, open_database
+from opentms.bootstrap import Database, Services, build_services
 from opentms.client import ASGIAppTransport
 from opentms.domain.errors import InvalidFields
 from opentms.domain.ports import ResetScope
 from tests.api.tokens_support import new_merchant, signed_client
-from tests.conftest import make_settings
 from tests.sandbox.state_support import (
     Vault,
     add_fault,
     add_journal_entry,
     fault_count,
     fill,
-    fresh_postgres_schema,
     journal_merchants,
-    serve,
+    served,
     statuses,
 )
 from tests.support import Merchant
@@ -251,32 +247,12 @@ def test_any_reset_body_is_answered_without_a_server_error(
 # Another process ---------------------------------------------------------------
 
 
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[str, str, Database]]:
-    """A real ``opentms serve --workers 2`` over a database of its own: its
-    URL, its admin token, and the database opened here too."""
-    schema = fresh_postgres_schema()
-    database_url = schema[1] if schema else None
-    admin = None
-    if schema is not None:
-        admin = sqlalchemy.create_engine(schema[1].split("?")[0])
-        with admin.begin() as conn:
-            conn.execute(sqlalchemy.text(f"CREATE SCHEMA {schema[0]}"))
-    database = open_database(make_settings(tmp_path, database_url=database_url))
-    token = secrets.token_urlsafe(24)
-    try:
-        with serve(tmp_path, database_url, token) as url:
-            yield url, token, database
-    finally:
-        database.close()
-        if admin is not None and schema is not None:
-            with admin.begin() as conn:
-                conn.execute(sqlalchemy.text(f"DROP SCHEMA {schema[0]} CASCADE"))
-            admin.dispose()
+def test_a_reset_is_seen_at_once_by_every_worker(tmp_path: Path) -> None:
+    with served(tmp_path) as (url, token, database):
+        _reset_through_a_server(url, token, database)
 
 
-def test_a_reset_is_seen_at_once_by_every_worker(served: tuple[str, str, Database]) -> None:
-    url, token, database = served
+def _reset_through_a_server(url: str, token: str, database: Database) -> None:
     services = build_services(database.settings, database=database)
     merchant = Merchant(services.merchants.register("workers_merchant"))
     with (

@@ -4,7 +4,9 @@ snapshots; a restore is atomic and a restored token's ATC goes on."""
 from __future__ import annotations
 
 import threading
+import zlib
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,7 +23,7 @@ from opentms.adapters.http.routes.sandbox.state import (
 )
 from opentms.adapters.storage.sandbox_snapshots import SNAPSHOT_TABLES
 from opentms.adapters.storage.tables import sandbox_snapshots
-from opentms.bootstrap import Database, Services
+from opentms.bootstrap import Database, Services, build_services
 from opentms.domain.errors import InvalidFields
 from tests.api.factories import (
     CUSTOMERS,
@@ -40,7 +42,7 @@ from tests.api.tokens_support import (
     signed_client,
     token_id_of,
 )
-from tests.sandbox.state_support import fill, view
+from tests.sandbox.state_support import fill, served, view
 from tests.support import Merchant, make_pan
 
 
@@ -218,8 +220,6 @@ def test_a_snapshot_holds_no_card_data_in_clear(
         payload = conn.execute(
             select(sandbox_snapshots.c.payload).where(sandbox_snapshots.c.name == "sealed")
         ).scalar_one()
-    import zlib
-
     text = zlib.decompress(payload)
     assert pan.encode() not in text
     assert pan[-4:].encode() + b'"' not in text
@@ -330,3 +330,30 @@ def test_a_request_during_restores_sees_one_state_or_the_other(
     assert set(seen) <= {state_a, state_b}, set(seen) - {state_a, state_b}
     assert writes
     assert set(writes) == {201}, writes
+
+
+# Another process ---------------------------------------------------------------
+
+
+def test_a_restore_is_seen_at_once_by_every_worker(tmp_path: Path) -> None:
+    with served(tmp_path) as (url, token, database):
+        services = build_services(database.settings, database=database)
+        merchant = Merchant(services.merchants.register("workers_snapshots"))
+        admin = httpx.Client(
+            base_url=f"{url}/opentms/v1/sandbox",
+            headers={"authorization": f"Bearer {token}"},
+            timeout=30,
+        )
+        with admin, httpx.Client(base_url=url, auth=merchant.signature_auth()) as client:
+            vault = fill(client, merchant)
+            before = view(client, vault)
+            save(admin, "workers")
+            admin.post("/reset", json={"includeMerchants": True}).raise_for_status()
+            # New connections each time, so that both workers answer.
+            for _ in range(10):
+                with httpx.Client(base_url=url, auth=merchant.signature_auth()) as fresh:
+                    assert fresh.get(vault.paths()[0]).status_code == 401
+            restore(admin, "workers")
+            for _ in range(10):
+                with httpx.Client(base_url=url, auth=merchant.signature_auth()) as fresh:
+                    assert view(fresh, vault) == before
