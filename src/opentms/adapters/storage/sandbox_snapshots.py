@@ -85,7 +85,7 @@ class SQLSnapshotStore:
 
     def list(self) -> list[SnapshotSummary]:
         columns = (sandbox_snapshots.c.name, sandbox_snapshots.c.summary)
-        with self._engine.connect() as conn:
+        with _reading(self._engine) as conn:
             rows = conn.execute(
                 select(*columns, sandbox_snapshots.c.created_at).order_by(
                     sandbox_snapshots.c.created_at, sandbox_snapshots.c.name
@@ -94,7 +94,7 @@ class SQLSnapshotStore:
         return [_summary(row.name, row.created_at, row.summary) for row in rows]
 
     def get(self, name: str) -> SnapshotSummary:
-        with self._engine.connect() as conn:
+        with _reading(self._engine) as conn:
             row = _find(conn, name)
         if row is None:
             raise _unknown(name)
@@ -110,6 +110,8 @@ class SQLSnapshotStore:
             if row is None:
                 raise _unknown(name)
             document = orjson.loads(zlib.decompress(row.payload))
+            if document.get("format") != FORMAT:
+                raise Conflict(f"The snapshot {name!r} was saved by another opentms version.")
             for table in reversed(SNAPSHOT_TABLES):
                 conn.execute(delete(table))
             for table in SNAPSHOT_TABLES:
@@ -129,6 +131,11 @@ class SQLSnapshotStore:
             ).rowcount
         if not deleted:
             raise _unknown(name)
+
+
+def _reading(engine: Engine) -> Connection:
+    # A read: BEGIN DEFERRED on SQLite (database.make_engine), never the write lock.
+    return engine.connect().execution_options(opentms_readonly=True)
 
 
 def _find(conn: Connection, name: str) -> Any:
