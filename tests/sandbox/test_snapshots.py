@@ -8,6 +8,7 @@ import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -24,6 +25,7 @@ from opentms.adapters.http.routes.sandbox.state import (
 from opentms.adapters.storage.sandbox_snapshots import SNAPSHOT_TABLES
 from opentms.adapters.storage.tables import sandbox_snapshots
 from opentms.bootstrap import Database, Services, build_services
+from opentms.client import ASGIAppTransport
 from opentms.domain.errors import InvalidFields
 from tests.api.factories import (
     CUSTOMERS,
@@ -357,3 +359,24 @@ def test_a_restore_is_seen_at_once_by_every_worker(tmp_path: Path) -> None:
             for _ in range(10):
                 with httpx.Client(base_url=url, auth=merchant.signature_auth()) as fresh:
                     assert view(fresh, vault) == before
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(min_size=1, max_size=70))
+def test_any_name_in_the_path_is_a_400_or_a_404(
+    sandbox_app: Starlette, admin_token: str, name: str
+) -> None:
+    if name in (".", ".."):
+        return  # A client resolves these path segments itself.
+    with httpx.Client(
+        transport=ASGIAppTransport(sandbox_app),
+        base_url="http://testserver/opentms/v1/sandbox",
+        headers={"authorization": f"Bearer {admin_token}"},
+    ) as admin:
+        response = admin.get("/snapshots/" + quote(name, safe=""))
+    if "/" in name:
+        # The server decodes the path before routing: another route, or none.
+        assert response.status_code in (400, 404, 405), (name, response.text)
+    else:
+        valid = SNAPSHOT_NAME.fullmatch(name) is not None
+        assert response.status_code == (404 if valid else 400), (name, response.text)
