@@ -15,13 +15,15 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from starlette.applications import Starlette
 
+from opentms.adapters.http.app import create_app
 from opentms.adapters.http.routes.sandbox.state import parse_reset
 from opentms.adapters.storage.tables import server_keys
-from opentms.bootstrap import Database, Services, build_services
+from opentms.bootstrap import Database, Services, build_services, open_database
 from opentms.client import ASGIAppTransport
 from opentms.domain.errors import InvalidFields
 from opentms.domain.ports import ResetScope
 from tests.api.tokens_support import new_merchant, signed_client
+from tests.conftest import make_settings
 from tests.sandbox.state_support import (
     Vault,
     add_fault,
@@ -300,3 +302,21 @@ def test_a_reset_leaves_every_pooled_connection_with_its_checks(
     finally:
         for conn in connections:
             conn.close()
+
+
+def test_a_vault_has_no_reset_and_no_snapshots(tmp_path: Path) -> None:
+    database = open_database(make_settings(tmp_path, mode="vault"))
+    services = build_services(database.settings, database=database)
+    try:
+        assert services.sandbox is None
+        with httpx.Client(
+            transport=ASGIAppTransport(create_app(services)),
+            base_url="http://testserver/opentms/v1/sandbox",
+            headers={"authorization": "Bearer any-token-at-all-0123456789"},
+        ) as admin:
+            assert admin.post("/reset", json={}).status_code == 404
+            assert admin.post("/snapshots", json={"name": "x"}).status_code == 404
+            assert admin.get("/snapshots").status_code == 404
+            assert admin.post("/snapshots/x/restore").status_code == 404
+    finally:
+        services.close()
