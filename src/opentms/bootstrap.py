@@ -17,12 +17,19 @@ from opentms.adapters.keys.local import load_or_create_master_keys
 from opentms.adapters.networks.simulated import SimulatedTokenProvider
 from opentms.adapters.private_files import make_private_directory
 from opentms.adapters.storage import migrate
-from opentms.adapters.storage.database import SQLNetworkUnitOfWork, SQLUnitOfWork, make_engine
+from opentms.adapters.storage.database import (
+    SQLNetworkUnitOfWork,
+    SQLUnitOfWork,
+    guard_wholesale_changes,
+    make_engine,
+)
 from opentms.adapters.storage.merchants import SQLMerchantStore
 from opentms.adapters.storage.readiness import SQLReadiness
 from opentms.adapters.storage.replay import SQLReplayGuard
 from opentms.adapters.storage.sandbox_faults import SQLFaultStore
 from opentms.adapters.storage.sandbox_journal import SQLJournalStore
+from opentms.adapters.storage.sandbox_reset import SQLStateResetter
+from opentms.adapters.storage.sandbox_snapshots import SQLSnapshotStore
 from opentms.adapters.storage.sandbox_state import SQLSandboxState
 from opentms.config import Settings
 from opentms.crypto.keyring import Keyring
@@ -43,6 +50,7 @@ from opentms.services.sandbox import SandboxControls
 from opentms.services.sandbox.clock import ClockControl, ServiceClock
 from opentms.services.sandbox.faults import FaultControl
 from opentms.services.sandbox.journal import RequestJournal
+from opentms.services.sandbox.state import StateControl
 from opentms.services.server_keys import ServerKeys
 from opentms.services.tenancy import SystemClock
 
@@ -124,6 +132,10 @@ def sql_ports(database: Database, clock: Clock) -> Ports:
     merchant_store = SQLMerchantStore(engine)
     index_key = ServerKeys(merchant_store, keyring, clock).secret("network_index", 32)
     secrets = NetworkSecrets(keyring, index_key)
+    sandbox = database.settings.sandbox
+    if sandbox:
+        # Resets and restores are seen whole by every transaction (database.py).
+        guard_wholesale_changes(engine)
     return Ports(
         keyring=keyring,
         merchant_store=merchant_store,
@@ -133,10 +145,19 @@ def sql_ports(database: Database, clock: Clock) -> Ports:
         replay_guard=SQLReplayGuard(engine),
         readiness=SQLReadiness(engine),
         close=database.close,
-        sandbox_state=SQLSandboxState(engine) if database.settings.sandbox else None,
-        sandbox_faults=SQLFaultStore(engine) if database.settings.sandbox else None,
-        journal_store=SQLJournalStore(engine) if database.settings.sandbox else None,
+        sandbox_state=SQLSandboxState(engine) if sandbox else None,
+        sandbox_faults=SQLFaultStore(engine) if sandbox else None,
+        journal_store=SQLJournalStore(engine) if sandbox else None,
+        state_resetter=SQLStateResetter(engine) if sandbox else None,
+        snapshots=SQLSnapshotStore(engine) if sandbox else None,
     )
+
+
+def state_control(ports: Ports, clock: Clock, forget_cached: Callable[[], None]) -> StateControl:
+    """The sandbox's reset and snapshots, over the stores of ``ports``."""
+    if ports.state_resetter is None or ports.snapshots is None:
+        raise RuntimeError("Sandbox mode needs ports with the reset and snapshot stores.")
+    return StateControl(ports.state_resetter, ports.snapshots, clock, forget_cached)
 
 
 def build_services(
@@ -181,6 +202,7 @@ def build_services(
             state_store=ports.sandbox_state,
             clock=ClockControl(ports.sandbox_state, service_clock),
             forget_cached=merchants.forget_cached,
+            state=state_control(ports, real_clock, merchants.forget_cached),
             journal=RequestJournal(
                 ports.journal_store, settings.journal_limit, secrets=(admin_token,)
             ),

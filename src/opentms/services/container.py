@@ -21,6 +21,8 @@ from opentms.domain.ports import (
     ReplayGuard,
     SandboxStateStore,
     ServerKeyStore,
+    SnapshotStore,
+    StateResetter,
     UnitOfWorkFactory,
 )
 from opentms.services.authentication import Authenticator
@@ -56,6 +58,9 @@ class Ports:
     sandbox_faults: FaultStore | None = None
     # The sandbox's request journal; None where there is none.
     journal_store: JournalStore | None = None
+    # The sandbox's reset and snapshots; None where there are none.
+    state_resetter: StateResetter | None = None
+    snapshots: SnapshotStore | None = None
 
 
 @dataclass(frozen=True)

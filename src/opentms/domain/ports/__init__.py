@@ -12,6 +12,7 @@ them, and tests/services/fakes.py fakes them. Import them from here.
 - :mod:`~opentms.domain.ports.sandbox`: the sandbox's shared state;
 - :mod:`~opentms.domain.ports.faults`: the sandbox's fault rules.
 - :mod:`~opentms.domain.ports.journal`: the sandbox's request journal.
+- :mod:`~opentms.domain.ports.state`: the sandbox's reset and snapshots.
 """
 
 from opentms.domain.ports.authentication import (
@@ -42,6 +43,13 @@ from opentms.domain.ports.network import (
 from opentms.domain.ports.sandbox import (
     SandboxState,
     SandboxStateStore,
+)
+from opentms.domain.ports.state import (
+    ResetReport,
+    ResetScope,
+    SnapshotStore,
+    SnapshotSummary,
+    StateResetter,
 )
 from opentms.domain.ports.system import (
     Clock,
@@ -82,11 +90,16 @@ __all__ = [
     "PaymentInstrumentRepository",
     "ReadinessProbe",
     "ReplayGuard",
+    "ResetReport",
+    "ResetScope",
     "SandboxState",
     "SandboxStateStore",
     "SealingKeys",
     "ServerKeyStore",
     "ShippingAddressRepository",
+    "SnapshotStore",
+    "SnapshotSummary",
+    "StateResetter",
     "TokenProvider",
     "UnitOfWork",
     "UnitOfWorkFactory",

@@ -12,6 +12,7 @@ from opentms.domain.ports import SandboxState, SandboxStateStore
 from opentms.services.sandbox.clock import ClockControl, current_state
 from opentms.services.sandbox.faults import FaultControl
 from opentms.services.sandbox.journal import RequestJournal
+from opentms.services.sandbox.state import StateControl
 
 
 @dataclass
@@ -25,6 +26,8 @@ class SandboxControls:
     # Called when another process (or this one) changed merchants or the vault
     # wholesale: drops this process's caches of them.
     forget_cached: Callable[[], None]
+    # Reset and snapshots (docs/sandbox.md, "Reset" and "Snapshots").
+    state: StateControl
     # Fault and latency rules, tried before every authenticated TMS request.
     faults: FaultControl
     # Every TMS request, masked (docs/sandbox.md, "Request journal").

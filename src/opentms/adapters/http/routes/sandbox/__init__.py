@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from opentms.adapters.http.admin import AdminPipeline
 from opentms.adapters.http.openapi import Operation
-from opentms.adapters.http.routes.sandbox import clock, faults, journal, status
+from opentms.adapters.http.routes.sandbox import clock, faults, journal, state, status
 from opentms.services.sandbox import SandboxControls
 
 
@@ -16,4 +16,5 @@ def operations(controls: SandboxControls, admin: AdminPipeline) -> list[Operatio
         *clock.operations(controls, admin),
         *faults.operations(controls, admin),
         *journal.operations(controls, admin),
+        *state.operations(controls, admin),
     ]

@@ -1,0 +1,199 @@
+"""Helpers of the reset and snapshot tests: a merchant's vault filled through
+the API, read back through the API, rows of the sandbox's own tables, and a
+real ``opentms serve --workers 2`` over a database of its own."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import sqlalchemy
+from sqlalchemy import Engine, func, select
+
+from opentms.adapters.storage.tables import sandbox_faults, sandbox_journal
+from opentms.bootstrap import Database, open_database
+from tests.api.factories import (
+    CUSTOMERS,
+    II,
+    JSON,
+    PI,
+    customer_addresses,
+    make_customer,
+    make_customer_payment_instrument,
+    make_shipping_address,
+)
+from tests.api.tokens_support import VISA, create_ii, issue, token_id_of
+from tests.conformance.server import (
+    free_port,
+    opentms_executable,
+    server_environment,
+    stop,
+    wait_healthy,
+)
+from tests.conftest import make_settings
+from tests.support import Merchant
+
+
+@dataclass(frozen=True)
+class Vault:
+    """What :func:`fill` stored for one merchant, by id."""
+
+    customer_id: str
+    shipping_address_id: str
+    payment_instrument_id: str
+    instrument_identifier_id: str
+    token_id: str
+
+    def paths(self) -> list[str]:
+        return [
+            f"{CUSTOMERS}/{self.customer_id}",
+            f"{customer_addresses(self.customer_id)}/{self.shipping_address_id}",
+            f"{PI}/{self.payment_instrument_id}",
+            f"{II}/{self.instrument_identifier_id}",
+            f"/tms/v2/tokenized-cards/{self.token_id}",
+        ]
+
+
+def fill(client: httpx.Client, merchant: Merchant) -> Vault:
+    """A customer with a shipping address and a card, and a Visa card with its
+    network token, whose first payment credentials are issued (ATC 1)."""
+    customer = make_customer(client)
+    address = make_shipping_address(client, customer["id"])
+    instrument = make_customer_payment_instrument(client, customer["id"])
+    identifier = create_ii(client, VISA.new_pan())
+    token_id = token_id_of(identifier)
+    issue(client, merchant, token_id)
+    return Vault(customer["id"], address["id"], instrument["id"], identifier["id"], token_id)
+
+
+def view(client: httpx.Client, vault: Vault) -> dict[str, tuple[int, JSON]]:
+    """Each resource of ``vault`` as the API answers it now: status and body."""
+    return {path: _answer(client.get(path)) for path in vault.paths()}
+
+
+def _answer(response: httpx.Response) -> tuple[int, JSON]:
+    body: JSON = response.json() if response.content else {}
+    return response.status_code, body
+
+
+def statuses(client: httpx.Client, vault: Vault) -> list[int]:
+    return [client.get(path).status_code for path in vault.paths()]
+
+
+def add_journal_entry(engine: Engine, merchant_id: str | None) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            sandbox_journal.insert().values(
+                at=datetime.now(UTC),
+                merchant_id=merchant_id,
+                method="GET",
+                path="/tms/v2/customers/x",
+                query="",
+                status=404,
+                duration_ms=1.0,
+                correlation_id=uuid.uuid4().hex,
+                auth_verdict="authenticated",
+            )
+        )
+
+
+def add_fault(engine: Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            sandbox_faults.insert().values(
+                id=uuid.uuid4().hex,
+                position=0,
+                rule='{"status": 503}',
+                remaining=None,
+                hits=0,
+                created_at=datetime.now(UTC),
+            )
+        )
+
+
+def journal_merchants(engine: Engine) -> list[str | None]:
+    with engine.connect() as conn:
+        return list(conn.execute(select(sandbox_journal.c.merchant_id)).scalars())
+
+
+def fault_count(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(sandbox_faults)).scalar_one())
+
+
+@contextmanager
+def serve(
+    data_dir: Path, database_url: str | None, admin_token: str, workers: int = 2
+) -> Iterator[str]:
+    """A real ``opentms serve --workers N`` over ``data_dir`` (and
+    ``database_url``), in sandbox mode with ``admin_token``; its base URL."""
+    environment = server_environment()
+    environment["OPENTMS_ADMIN_TOKEN"] = admin_token
+    if database_url is not None:
+        environment["OPENTMS_DATABASE_URL"] = database_url
+    port = free_port()
+    log_path = data_dir / "serve.log"
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(
+            [
+                str(opentms_executable()),
+                "serve",
+                f"--port={port}",
+                f"--workers={workers}",
+                f"--data-dir={data_dir}",
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=environment,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        if not wait_healthy(process, url):
+            raise AssertionError(f"opentms serve did not start:\n{log_path.read_text()[-3000:]}")
+        yield url
+    finally:
+        stop(process)
+
+
+def fresh_postgres_schema() -> tuple[str, str] | None:
+    """On OPENTMS_TEST_BACKEND=postgresql, a new schema and the URL that uses it."""
+    if os.environ.get("OPENTMS_TEST_BACKEND", "sqlite") != "postgresql":
+        return None
+    base = os.environ["OPENTMS_TEST_POSTGRES_URL"]
+    schema = f"opentms_state_{uuid.uuid4().hex[:12]}"
+    separator = "&" if "?" in base else "?"
+    return schema, f"{base}{separator}options=-csearch_path%3D{schema}"
+
+
+@contextmanager
+def served(data_dir: Path) -> Iterator[tuple[str, str, Database]]:
+    """A real ``opentms serve --workers 2`` over a database of its own (SQLite
+    in ``data_dir``, or a fresh PostgreSQL schema): its URL, its admin token,
+    and the same database opened in this process."""
+    schema = fresh_postgres_schema()
+    database_url = schema[1] if schema else None
+    admin = None
+    if schema is not None:
+        admin = sqlalchemy.create_engine(os.environ["OPENTMS_TEST_POSTGRES_URL"])
+        with admin.begin() as conn:
+            conn.execute(sqlalchemy.text(f"CREATE SCHEMA {schema[0]}"))
+    database = open_database(make_settings(data_dir, database_url=database_url))
+    token = secrets.token_urlsafe(24)
+    try:
+        with serve(data_dir, database_url, token) as url:
+            yield url, token, database
+    finally:
+        database.close()
+        if admin is not None and schema is not None:
+            with admin.begin() as conn:
+                conn.execute(sqlalchemy.text(f"DROP SCHEMA {schema[0]} CASCADE"))
+            admin.dispose()
