@@ -7,6 +7,7 @@ command of the CLI); :func:`build_services` wires the services over it into the
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from functools import cached_property, partial
 from typing import cast
 
@@ -19,12 +20,14 @@ from opentms.adapters.private_files import make_private_directory
 from opentms.adapters.storage import migrate
 from opentms.adapters.storage.database import SQLNetworkUnitOfWork, SQLUnitOfWork, make_engine
 from opentms.adapters.storage.merchants import SQLMerchantStore
+from opentms.adapters.storage.random_counter import shared_counter
 from opentms.adapters.storage.readiness import SQLReadiness
 from opentms.adapters.storage.replay import SQLReplayGuard
 from opentms.adapters.storage.sandbox_state import SQLSandboxState
 from opentms.config import Settings
 from opentms.crypto.keyring import Keyring
 from opentms.crypto.network_secrets import NetworkSecrets
+from opentms.domain import randomness
 from opentms.domain.network_token import TokenNetwork
 from opentms.domain.ports import Clock, TokenProvider, UnitOfWorkFactory
 from opentms.services.authentication import Authenticator
@@ -39,6 +42,7 @@ from opentms.services.payment_instruments import PaymentInstrumentService
 from opentms.services.provisioning import Provisioner
 from opentms.services.sandbox import SandboxControls
 from opentms.services.sandbox.clock import ClockControl, ServiceClock
+from opentms.services.sandbox.seed import SeedService
 from opentms.services.server_keys import ServerKeys
 from opentms.services.tenancy import SystemClock
 
@@ -150,7 +154,10 @@ def build_services(
     (and a fixed ``clock``, other ``token_providers``); nothing is opened then."""
     real_clock = clock or SystemClock()
     if ports is None:
-        ports = sql_ports(database or open_database(settings, upgrade), real_clock)
+        database = database or open_database(settings, upgrade)
+        restore_randomness = _install_randomness(settings, database)
+        ports = sql_ports(database, real_clock)
+        ports = replace(ports, close=_then(restore_randomness, ports.close))
     service_clock: ServiceClock | None = None
     if settings.sandbox and ports.sandbox_state is not None:
         # Authentication keeps real time (the SDKs sign with theirs); the
@@ -169,6 +176,16 @@ def build_services(
             state_store=ports.sandbox_state,
             clock=ClockControl(ports.sandbox_state, service_clock),
             forget_cached=merchants.forget_cached,
+            seed=SeedService(
+                merchants,
+                ports.merchant_store,
+                uow,
+                intake,
+                ports.sandbox_state,
+                clock,
+                merchants.forget_cached,
+            ),
+            randomness=randomness.current(),
         )
     return Services(
         settings=settings,
@@ -188,3 +205,30 @@ def build_services(
         on_close=ports.close,
         sandbox=sandbox,
     )
+
+
+def _install_randomness(settings: Settings, database: Database) -> Callable[[], None]:
+    """In deterministic mode (a sandbox's ``--deterministic SEED``), make the
+    process's ids and generated keys come from the seed and the counter all
+    the server's processes share (docs/sandbox.md); returns what undoes it."""
+    if not (settings.sandbox and settings.deterministic_seed):
+        return lambda: None
+    source = randomness.DeterministicSource(
+        settings.deterministic_seed, shared_counter(database.engine)
+    )
+    previous = randomness.install(source)
+
+    def restore() -> None:
+        randomness.install(previous)
+
+    return restore
+
+
+def _then(first: Callable[[], None], second: Callable[[], None]) -> Callable[[], None]:
+    def both() -> None:
+        try:
+            first()
+        finally:
+            second()
+
+    return both

@@ -9,7 +9,8 @@ them, and tests/services/fakes.py fakes them. Import them from here.
 - :mod:`~opentms.domain.ports.merchants`: the merchant and server-key stores;
 - :mod:`~opentms.domain.ports.authentication`: the credential directory, the
   replay guard;
-- :mod:`~opentms.domain.ports.sandbox`: the sandbox's shared state.
+- :mod:`~opentms.domain.ports.sandbox`: the sandbox's shared state;
+- :mod:`~opentms.domain.ports.randomness`: where ids and generated keys come from.
 """
 
 from opentms.domain.ports.authentication import (
@@ -24,6 +25,10 @@ from opentms.domain.ports.network import (
     NetworkDirectory,
     NetworkUnitOfWork,
     TokenProvider,
+)
+from opentms.domain.ports.randomness import (
+    Counter,
+    RandomSource,
 )
 from opentms.domain.ports.sandbox import (
     SandboxState,
@@ -49,6 +54,7 @@ from opentms.domain.ports.vault import (
 __all__ = [
     "Chain",
     "Clock",
+    "Counter",
     "CredentialChain",
     "CredentialDirectory",
     "CustomerRepository",
@@ -58,6 +64,7 @@ __all__ = [
     "NetworkTokenRepository",
     "NetworkUnitOfWork",
     "PaymentInstrumentRepository",
+    "RandomSource",
     "ReadinessProbe",
     "ReplayGuard",
     "SandboxState",

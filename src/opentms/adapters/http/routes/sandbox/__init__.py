@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from opentms.adapters.http.admin import AdminPipeline
 from opentms.adapters.http.openapi import Operation
-from opentms.adapters.http.routes.sandbox import clock
+from opentms.adapters.http.routes.sandbox import clock, merchants, seed
 from opentms.services.sandbox import SandboxControls
 
 
@@ -13,4 +13,6 @@ def operations(controls: SandboxControls, admin: AdminPipeline) -> list[Operatio
     """Every admin route."""
     return [
         *clock.operations(controls, admin),
+        *seed.operations(controls, admin),
+        *merchants.operations(controls, admin),
     ]
