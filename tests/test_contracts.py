@@ -53,7 +53,8 @@ def test_openapi_document_lists_every_tms_route(client: httpx.Client) -> None:
     assert ("DELETE", "/tms/v2/customers/{customerId}/shipping-addresses/{shippingAddressId}") in (
         operations
     )
-    assert len(operations) == 34
+    # Besides the sandbox admin API's (tested with each control).
+    assert len([op for op in operations if not op[1].startswith("/opentms/v1/sandbox")]) == 34
     ids = [
         entry["operationId"] for entries in document["paths"].values() for entry in entries.values()
     ]
