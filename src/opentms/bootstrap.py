@@ -19,6 +19,7 @@ from opentms.adapters.networks.simulated import SimulatedTokenProvider
 from opentms.adapters.private_files import make_private_directory
 from opentms.adapters.storage import migrate
 from opentms.adapters.storage.database import SQLNetworkUnitOfWork, SQLUnitOfWork, make_engine
+from opentms.adapters.storage.id_owners import SQLIdOwners
 from opentms.adapters.storage.merchants import SQLMerchantStore
 from opentms.adapters.storage.random_counter import shared_counter
 from opentms.adapters.storage.readiness import SQLReadiness
@@ -134,6 +135,7 @@ def sql_ports(database: Database, clock: Clock) -> Ports:
         readiness=SQLReadiness(engine),
         close=database.close,
         sandbox_state=SQLSandboxState(engine) if database.settings.sandbox else None,
+        id_owners=SQLIdOwners(engine) if database.settings.sandbox else None,
     )
 
 
@@ -182,6 +184,7 @@ def build_services(
                 uow,
                 intake,
                 ports.sandbox_state,
+                ports.id_owners,
                 clock,
                 merchants.forget_cached,
             ),

@@ -589,3 +589,28 @@ def test_vault_mode_refuses_seed_and_deterministic(
     assert done.returncode == 2, done.stderr
     assert variable in done.stderr
     assert "only a sandbox has this" in done.stderr
+
+
+def test_an_id_of_another_merchant_is_refused_before_any_write(
+    admin_client: httpx.Client, sandbox_services: Services, seeded: dict[str, Any]
+) -> None:
+    document = f"""\
+merchants:
+  - merchantId: id_thief
+    keyId: id-thief-key
+    sharedSecret: {SECRET}
+    customers:
+      - id: {CUSTOMER}
+"""
+    response = seed(admin_client, document)
+    assert response.status_code == 400, response.text
+    assert "merchants[0].customers[0].id (line 6)" in _message(response)
+    assert "another merchant's" in _message(response)
+    assert "id_thief" not in sandbox_services.merchants.list_merchants()
+    profile = document.replace(f"    customers:\n      - id: {CUSTOMER}\n", "") + (
+        f"    defaultProfileId: {PROFILE}\n"
+    )
+    response = seed(admin_client, profile)
+    assert response.status_code == 400, response.text
+    assert "merchants[0].defaultProfileId (line 5)" in _message(response)
+    assert "id_thief" not in sandbox_services.merchants.list_merchants()

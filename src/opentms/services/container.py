@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from opentms.config import Settings
 from opentms.crypto.keyring import Keyring
 from opentms.domain.ports import (
+    IdOwners,
     MerchantStore,
     NetworkUnitOfWork,
     ReadinessProbe,
@@ -50,6 +51,8 @@ class Ports:
     close: Callable[[], None]
     # The sandbox's shared state; None where there is none (a vault, fakes).
     sandbox_state: SandboxStateStore | None = None
+    # Who owns a seed file's fixed ids, across merchants (sandbox seed files).
+    id_owners: IdOwners | None = None
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,8 @@ them, and tests/services/fakes.py fakes them. Import them from here.
 - :mod:`~opentms.domain.ports.authentication`: the credential directory, the
   replay guard;
 - :mod:`~opentms.domain.ports.sandbox`: the sandbox's shared state;
-- :mod:`~opentms.domain.ports.randomness`: where ids and generated keys come from.
+- :mod:`~opentms.domain.ports.randomness`: where ids and generated keys come from;
+- :mod:`~opentms.domain.ports.seed`: who owns a seed file's fixed ids.
 """
 
 from opentms.domain.ports.authentication import (
@@ -34,6 +35,7 @@ from opentms.domain.ports.sandbox import (
     SandboxState,
     SandboxStateStore,
 )
+from opentms.domain.ports.seed import IdKind, IdOwners
 from opentms.domain.ports.system import (
     Clock,
     ReadinessProbe,
@@ -58,6 +60,8 @@ __all__ = [
     "CredentialChain",
     "CredentialDirectory",
     "CustomerRepository",
+    "IdKind",
+    "IdOwners",
     "InstrumentIdentifierRepository",
     "MerchantStore",
     "NetworkDirectory",

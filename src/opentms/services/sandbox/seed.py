@@ -40,6 +40,8 @@ from opentms.domain.merchant import KeyKind, MerchantRecord, Profile
 from opentms.domain.network_token import TokenState
 from opentms.domain.ports import (
     Clock,
+    IdKind,
+    IdOwners,
     MerchantStore,
     SandboxStateStore,
     UnitOfWork,
@@ -198,6 +200,7 @@ class SeedService(VaultService):
         uow: UnitOfWorkFactory,
         intake: InstrumentIntake,
         state_store: SandboxStateStore,
+        id_owners: IdOwners | None,
         clock: Clock,
         forget_cached: Callable[[], None],
     ) -> None:
@@ -206,11 +209,13 @@ class SeedService(VaultService):
         self._store = merchant_store
         self._intake = intake
         self._state_store = state_store
+        self._id_owners = id_owners
         self._clock = clock
         self._forget_cached = forget_cached
 
     def apply(self, document: SeedDocument) -> SeedOutcome:
         """Check the whole document, then apply it (see the module's docstring)."""
+        self._check_fixed_ids(document)
         for merchant in document.merchants:
             registered = self._check_merchant(merchant)
             if registered is not None:
@@ -229,6 +234,20 @@ class SeedService(VaultService):
             tally.counts(tally.created),
             tally.counts(tally.unchanged),
         )
+
+    def _check_fixed_ids(self, document: SeedDocument) -> None:
+        """Ids are unique across merchants: one the file gives a row of one
+        merchant must not be another merchant's."""
+        if self._id_owners is None:
+            return
+        wanted: dict[IdKind, dict[str, tuple[str, Where]]] = {}
+        for merchant, kind, key, where in _fixed_ids(document):
+            wanted.setdefault(kind, {})[key] = (merchant, where)
+        for kind, entries in wanted.items():
+            for key, owner in self._id_owners.owners(kind, entries).items():
+                merchant, where = entries[key]
+                if owner != merchant:
+                    raise seed_problem(where, f"{key} is another merchant's ({kind}).")
 
     # Merchants and profiles ------------------------------------------------------
 
@@ -402,6 +421,30 @@ class SeedService(VaultService):
     def merchants(self) -> MerchantService:
         """The merchants' service (``POST /opentms/v1/sandbox/merchants`` registers through it)."""
         return self._merchants
+
+
+def _fixed_ids(document: SeedDocument) -> Iterator[tuple[str, IdKind, str, Where]]:
+    """``(merchant id, kind, id, where)`` of every id the document fixes."""
+    for merchant in document.merchants:
+        m = merchant.merchant_id
+        if merchant.default_profile_id is not None:
+            yield m, "profiles", merchant.default_profile_id, merchant.where.at("defaultProfileId")
+        for profile in merchant.profiles:
+            yield m, "profiles", profile.id, profile.where.at("profileId")
+        cards = [*merchant.instrument_identifiers]
+        pis = [*merchant.payment_instruments]
+        for customer in merchant.customers:
+            yield m, "customers", customer.id, customer.where.at("id")
+            for address in customer.shipping_addresses:
+                yield m, "shippingAddresses", address.id, address.where.at("id")
+            pis += customer.payment_instruments
+        for pi in pis:
+            yield m, "paymentInstruments", pi.id, pi.where.at("id")
+            if pi.card is not None:
+                cards.append(pi.card)
+        for card in cards:
+            if card.id is not None:
+                yield m, "instrumentIdentifiers", card.id, card.where.at("id")
 
 
 @contextlib.contextmanager
