@@ -614,3 +614,28 @@ merchants:
     assert response.status_code == 400, response.text
     assert "merchants[0].defaultProfileId (line 5)" in _message(response)
     assert "id_thief" not in sandbox_services.merchants.list_merchants()
+
+
+def test_the_example_of_the_docs_applies_twice(admin_client: httpx.Client) -> None:
+    """docs/sandbox.md's example, its PEM parts left out (they are placeholders)."""
+    text = (Path(__file__).parents[2] / "docs" / "sandbox.md").read_text()
+    block = text.split("An example that uses every part of the schema:\n\n```yaml\n")[1]
+    kept: list[str] = []
+    in_pem = False
+    for line in block.split("```")[0].splitlines():
+        if "jwtCertificate:" in line:
+            continue
+        if "paymentCredentialsPublicKey" in line:
+            in_pem = True
+            continue
+        if in_pem and ("-----" in line or line.strip() == "..."):
+            continue
+        in_pem = False
+        kept.append(line)
+    document = "\n".join(kept).replace("acme", "docs_example") + "\n"
+    first = seed(admin_client, document)
+    assert first.status_code == 200, first.text
+    assert first.json()["created"]["paymentInstruments"] == 3
+    second = seed(admin_client, document)
+    assert second.status_code == 200, second.text
+    assert set(second.json()["created"].values()) == {0}
