@@ -47,7 +47,7 @@ merchants:
         name: no tokens
         networkTokens: false
     instrumentIdentifiers:
-      - id: "7010000000016241112"
+      - id: "7020000000016241113"
         card:
           number: "{MASTERCARD}"
       - card:
@@ -137,7 +137,7 @@ def test_the_default_profile_id_is_the_files(yaml_merchant: httpx.Client) -> Non
 
 
 def test_fixed_instrument_identifier_id_and_its_token(yaml_merchant: httpx.Client) -> None:
-    ii = yaml_merchant.get("/tms/v1/instrumentidentifiers/7010000000016241112")
+    ii = yaml_merchant.get("/tms/v1/instrumentidentifiers/7020000000016241113")
     assert ii.status_code == 200, ii.text
     assert ii.json()["card"]["number"].endswith("4444")
     assert ii.json()["tokenizedCard"]["state"] == "ACTIVE"
