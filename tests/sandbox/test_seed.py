@@ -640,3 +640,52 @@ def test_the_example_of_the_docs_applies_twice(admin_client: httpx.Client) -> No
     second = seed(admin_client, document)
     assert second.status_code == 200, second.text
     assert set(second.json()["created"].values()) == {0}
+
+
+_HEAD = f"merchants:\n  - merchantId: repeats\n    keyId: repeats-key\n    sharedSecret: {SECRET}\n"
+
+
+@pytest.mark.parametrize(
+    ("entries", "field", "line"),
+    [
+        (
+            "    paymentInstruments:\n"
+            "      - instrumentIdentifier: {card: {number: '4012888888881881'}}\n"
+            "        networkToken: {state: ACTIVE}\n"
+            "      - instrumentIdentifier: {card: {number: '4012888888881881'}}\n"
+            "        networkToken: {state: SUSPENDED}\n",
+            "merchants[0].paymentInstruments[1].networkToken",
+            9,
+        ),
+        (
+            "    instrumentIdentifiers:\n"
+            "      - {id: '7030000000016241112', card: {number: '4012888888881881'}}\n"
+            "    paymentInstruments:\n"
+            "      - instrumentIdentifier:\n"
+            "          id: '7030000000016241113'\n"
+            "          card: {number: '4012888888881881'}\n",
+            "merchants[0].paymentInstruments[0].instrumentIdentifier.id",
+            9,
+        ),
+    ],
+)
+def test_a_card_repeated_with_other_wishes_is_refused_before_any_write(
+    admin_client: httpx.Client, sandbox_services: Services, entries: str, field: str, line: int
+) -> None:
+    response = seed(admin_client, _HEAD + entries)
+    assert response.status_code == 400, response.text
+    assert f"{field} (line {line})" in _message(response)
+    assert "repeats" not in sandbox_services.merchants.list_merchants()
+
+
+def test_a_repeated_card_is_one_instrument_identifier(admin_client: httpx.Client) -> None:
+    entries = (
+        "    paymentInstruments:\n"
+        "      - instrumentIdentifier: {card: {number: '4012888888881881'}}\n"
+        "        networkToken: {state: SUSPENDED}\n"
+        "      - instrumentIdentifier: {card: {number: '4012888888881881'}}\n"
+    )
+    response = seed(admin_client, _HEAD.replace("repeats", "repeats_ok") + entries)
+    assert response.status_code == 200, response.text
+    assert response.json()["created"]["instrumentIdentifiers"] == 1
+    assert response.json()["created"]["paymentInstruments"] == 2

@@ -456,13 +456,35 @@ class _Parser:
                 )
         if token_state is not None:
             self.check_token(pan, f"{path}.networkToken", scope, profile_id)
-        return SeedCard(
+        card = SeedCard(
             pan=pan,
             where=self.where(path, entry),
             token_state=token_state,
             profile_id=profile_id,
             **fields,
         )
+        self.check_repeat(card, scope)
+        return card
+
+    def check_repeat(self, card: SeedCard, scope: _MerchantScope) -> None:
+        """A card listed again for one merchant is the same instrument
+        identifier: it must not ask for another id, token state or profile."""
+        first = scope.cards.setdefault(card.pan.reveal(), card)
+        if first is card:
+            return
+        at = str(first.where)
+        if card.id is not None and first.id is not None and card.id != first.id:
+            raise seed_problem(card.where_id, f"this card has another id at {at}.")
+        states = {state for state in (card.token_state, first.token_state) if state}
+        if len(states) > 1:
+            raise seed_problem(
+                card.where.at("networkToken"),
+                f"this card's network token has another state at {at}.",
+            )
+        if states and card.profile_id != first.profile_id:
+            raise seed_problem(
+                card.where.at("profileId"), f"this card is stored under another profile at {at}."
+            )
 
     def pan(self, value: str, path: str) -> PAN:
         try:
@@ -584,6 +606,7 @@ class _Parser:
             expiry=ref.expiry,
             attributes=ref.attributes or {},
             id=fixed,
+            id_where=Where(f"{ii_path}.id", self._lines.get(f"{ii_path}.id")),
         )
         return SeedPaymentInstrument(pi_id, attributes, where, card=card, default=default)
 
@@ -637,6 +660,8 @@ class _MerchantScope:
         self.merchant_id = merchant_id
         self.default_profile_id = default_profile_id
         self.profiles = profiles
+        # The first entry of each card number, to check the repeats against.
+        self.cards: dict[str, SeedCard] = {}
 
 
 def _unknown_field(data: Any, dumped: Any, path: str) -> str | None:

@@ -31,6 +31,9 @@ class PostgresCounter:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         with engine.begin() as conn:
+            # Workers starting at once: concurrent CREATE ... IF NOT EXISTS
+            # can still collide in the catalogue, so they take turns.
+            conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": SEQUENCE})
             conn.execute(text(f"CREATE SEQUENCE IF NOT EXISTS {SEQUENCE}"))
 
     def next(self) -> int:

@@ -99,9 +99,16 @@ class SeedCard:
     id: str | None = None
     token_state: TokenState | None = None
     profile_id: str | None = None
+    # Where ``id`` is, when not at ``where.at("id")`` (a payment instrument's
+    # ``instrumentIdentifier.id``).
+    id_where: Where | None = None
 
     def __repr__(self) -> str:
         return f"SeedCard({self.where.path}, {self.pan!r})"
+
+    @property
+    def where_id(self) -> Where:
+        return self.id_where or self.where.at("id")
 
 
 @dataclass(frozen=True)
@@ -444,7 +451,7 @@ def _fixed_ids(document: SeedDocument) -> Iterator[tuple[str, IdKind, str, Where
                 cards.append(pi.card)
         for card in cards:
             if card.id is not None:
-                yield m, "instrumentIdentifiers", card.id, card.where.at("id")
+                yield m, "instrumentIdentifiers", card.id, card.where_id
 
 
 @contextlib.contextmanager
@@ -488,14 +495,14 @@ class _Vault:
             fixed = card.id
             if fixed is not None and _exists(lambda: uow.instrument_identifiers.get(fixed)):
                 raise seed_problem(
-                    card.where.at("id"), f"instrument identifier {card.id} holds another card."
+                    card.where_id, f"instrument identifier {card.id} holds another card."
                 )
             ii = self._service.store_card(uow, tenant, card)
             self._tally.new("instrumentIdentifiers", ii.id)
             return ii
         if card.id is not None and existing.id != card.id:
             raise seed_problem(
-                card.where.at("id"),
+                card.where_id,
                 f"the card is already stored as instrument identifier {existing.id}.",
             )
         if card.token_state is not None:
