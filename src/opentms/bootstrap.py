@@ -7,6 +7,7 @@ command of the CLI); :func:`build_services` wires the services over it into the
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from functools import cached_property, partial
 from typing import cast
 
@@ -23,7 +24,9 @@ from opentms.adapters.storage.database import (
     guard_wholesale_changes,
     make_engine,
 )
+from opentms.adapters.storage.id_owners import SQLIdOwners
 from opentms.adapters.storage.merchants import SQLMerchantStore
+from opentms.adapters.storage.random_counter import shared_counter
 from opentms.adapters.storage.readiness import SQLReadiness
 from opentms.adapters.storage.replay import SQLReplayGuard
 from opentms.adapters.storage.sandbox_faults import SQLFaultStore
@@ -34,6 +37,7 @@ from opentms.adapters.storage.sandbox_state import SQLSandboxState
 from opentms.config import Settings
 from opentms.crypto.keyring import Keyring
 from opentms.crypto.network_secrets import NetworkSecrets
+from opentms.domain import randomness
 from opentms.domain.network_token import TokenNetwork
 from opentms.domain.ports import Clock, TokenProvider, UnitOfWorkFactory
 from opentms.services.authentication import Authenticator
@@ -50,6 +54,7 @@ from opentms.services.sandbox import SandboxControls
 from opentms.services.sandbox.clock import ClockControl, ServiceClock
 from opentms.services.sandbox.faults import FaultControl
 from opentms.services.sandbox.journal import RequestJournal
+from opentms.services.sandbox.seed import SeedService
 from opentms.services.sandbox.state import StateControl
 from opentms.services.server_keys import ServerKeys
 from opentms.services.tenancy import SystemClock
@@ -150,14 +155,20 @@ def sql_ports(database: Database, clock: Clock) -> Ports:
         journal_store=SQLJournalStore(engine) if sandbox else None,
         state_resetter=SQLStateResetter(engine) if sandbox else None,
         snapshots=SQLSnapshotStore(engine) if sandbox else None,
+        id_owners=SQLIdOwners(engine) if sandbox else None,
     )
 
 
-def state_control(ports: Ports, clock: Clock, forget_cached: Callable[[], None]) -> StateControl:
+def state_control(
+    ports: Ports,
+    clock: Clock,
+    forget_cached: Callable[[], None],
+    restart_ids: Callable[[], None],
+) -> StateControl:
     """The sandbox's reset and snapshots, over the stores of ``ports``."""
     if ports.state_resetter is None or ports.snapshots is None:
         raise RuntimeError("Sandbox mode needs ports with the reset and snapshot stores.")
-    return StateControl(ports.state_resetter, ports.snapshots, clock, forget_cached)
+    return StateControl(ports.state_resetter, ports.snapshots, clock, forget_cached, restart_ids)
 
 
 def build_services(
@@ -177,7 +188,10 @@ def build_services(
     (and a fixed ``clock``, other ``token_providers``); nothing is opened then."""
     real_clock = clock or SystemClock()
     if ports is None:
-        ports = sql_ports(database or open_database(settings, upgrade), real_clock)
+        database = database or open_database(settings, upgrade)
+        restore_randomness = _install_randomness(settings, database)
+        ports = sql_ports(database, real_clock)
+        ports = replace(ports, close=_then(restore_randomness, ports.close))
     service_clock: ServiceClock | None = None
     if settings.sandbox and ports.sandbox_state is not None:
         # Authentication keeps real time (the SDKs sign with theirs); the
@@ -202,12 +216,25 @@ def build_services(
             state_store=ports.sandbox_state,
             clock=ClockControl(ports.sandbox_state, service_clock),
             forget_cached=merchants.forget_cached,
-            state=state_control(ports, real_clock, merchants.forget_cached),
+            state=state_control(
+                ports, real_clock, merchants.forget_cached, randomness.current().restart
+            ),
             journal=RequestJournal(
                 ports.journal_store, settings.journal_limit, secrets=(admin_token,)
             ),
             faults=FaultControl(ports.sandbox_faults, real_clock),
             deterministic=settings.deterministic_seed is not None,
+            seed=SeedService(
+                merchants,
+                ports.merchant_store,
+                uow,
+                intake,
+                ports.sandbox_state,
+                ports.id_owners,
+                clock,
+                merchants.forget_cached,
+            ),
+            randomness=randomness.current(),
         )
     return Services(
         settings=settings,
@@ -227,3 +254,30 @@ def build_services(
         on_close=ports.close,
         sandbox=sandbox,
     )
+
+
+def _install_randomness(settings: Settings, database: Database) -> Callable[[], None]:
+    """In deterministic mode (a sandbox's ``--deterministic SEED``), make the
+    process's ids and generated keys come from the seed and the counter all
+    the server's processes share (docs/sandbox.md); returns what undoes it."""
+    if not (settings.sandbox and settings.deterministic_seed):
+        return lambda: None
+    source = randomness.DeterministicSource(
+        settings.deterministic_seed, shared_counter(database.engine)
+    )
+    previous = randomness.install(source)
+
+    def restore() -> None:
+        randomness.install(previous)
+
+    return restore
+
+
+def _then(first: Callable[[], None], second: Callable[[], None]) -> Callable[[], None]:
+    def both() -> None:
+        try:
+            first()
+        finally:
+            second()
+
+    return both

@@ -25,15 +25,19 @@ if TYPE_CHECKING:
     from starlette.applications import Starlette
 
 
-def _settings(data_dir: Path | None) -> Settings:
+def _settings(data_dir: Path | None, **options: object) -> Settings:
     """The settings of the environment (``OPENTMS_*``), with --data-dir over
-    OPENTMS_DATA_DIR when given: passed to what needs them, never put back
-    into this process's environment. Invalid settings end the command with
-    a message naming them (exit status 2)."""
+    OPENTMS_DATA_DIR when given (and the other ``options`` given, over theirs):
+    passed to what needs them, never put back into this process's
+    environment. Invalid settings end the command with a message naming them
+    (exit status 2)."""
     from pydantic import ValidationError
 
+    given = {name: value for name, value in options.items() if value is not None}
+    if data_dir is not None:
+        given["data_dir"] = data_dir
     try:
-        return Settings() if data_dir is None else Settings(data_dir=data_dir)
+        return Settings(**given)  # type: ignore[arg-type]
     except ValidationError as exc:
         problems = "; ".join(
             f"{'OPENTMS_' + str(error['loc'][0]).upper() + ': ' if error['loc'] else ''}"
@@ -81,12 +85,36 @@ main.add_command(sandbox)
     type=click.IntRange(1, 64),
     help="Server processes sharing the port (on SQLite they take turns to write).",
 )
+@click.option(
+    "--seed",
+    "seed_file",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    default=None,
+    help="Apply this seed file (YAML, or JSON if it ends in .json) once before serving "
+    "(sandbox only; docs/sandbox.md). Overrides OPENTMS_SEED_FILE.",
+)
+@click.option(
+    "--deterministic",
+    "deterministic_seed",
+    metavar="SEED",
+    default=None,
+    help="Reproducible ids, token numbers and generated keys from SEED (sandbox only; "
+    "docs/sandbox.md). Overrides OPENTMS_DETERMINISTIC_SEED.",
+)
 @data_dir_option
-def serve(host: str, port: int, workers: int, data_dir: Path | None) -> None:
-    """Run the TMS server (migrates the database first).
+def serve(
+    host: str,
+    port: int,
+    workers: int,
+    seed_file: Path | None,
+    deterministic_seed: str | None,
+    data_dir: Path | None,
+) -> None:
+    """Run the TMS server (migrates the database first, then applies --seed).
 
     Exits with status 3 when it cannot listen on --host:--port, for example
-    because the address is already in use; that is checked first.
+    because the address is already in use; that is checked first. Exits with
+    status 2 on invalid settings or a seed file that cannot be applied.
     """
     import uvicorn
 
@@ -99,14 +127,24 @@ def serve(host: str, port: int, workers: int, data_dir: Path | None) -> None:
     if problem is not None:
         click.echo(f"opentms serve: {problem}", err=True)
         raise SystemExit(ADDRESS_UNAVAILABLE)
-    if workers > 1 and data_dir is not None:
+    options = {
+        "seed_file": seed_file and seed_file.resolve(),
+        "deterministic_seed": deterministic_seed,
+    }
+    settings = _settings(data_dir, **options)
+    if workers > 1 and (data_dir is not None or seed_file or deterministic_seed):
         # uvicorn starts each worker as a fresh interpreter that builds the app
         # from the import string opentms.asgi:app, with the settings of its
         # environment (a copy of this process's): only there can the data
-        # directory reach them. This process's os.environ stays as it is: it is
-        # replaced by `opentms serve` without --data-dir, same pid and signals,
-        # given a copied environment that names the data directory.
-        environment = {**os.environ, "OPENTMS_DATA_DIR": str(data_dir)}
+        # directory (and the deterministic seed) reach them. This process's
+        # os.environ stays as it is: it is replaced by `opentms serve` without
+        # those options, same pid and signals, given a copied environment that
+        # names them.
+        given = {"data_dir": data_dir, **options}
+        environment = {
+            **os.environ,
+            **{f"OPENTMS_{k.upper()}": str(v) for k, v in given.items() if v is not None},
+        }
         arguments = [f"--host={host}", f"--port={port}", f"--workers={workers}"]
         executable = [sys.executable, "-m", "opentms.cli", "serve", *arguments]
         os.execve(sys.executable, executable, environment)  # noqa: S606 - our own argv
@@ -119,6 +157,8 @@ def serve(host: str, port: int, workers: int, data_dir: Path | None) -> None:
         database.upgrade()
     finally:
         database.close()
+    if settings.seed_file is not None:
+        _apply_seed_file(settings, settings.seed_file)
     # One line, not a log record (tests and tools skip it by its start).
     banner = (
         f"opentms serving on http://{host}:{port} in {settings.mode} mode "
@@ -148,6 +188,26 @@ def serve(host: str, port: int, workers: int, data_dir: Path | None) -> None:
         access_log=False,
         server_header=False,
     )
+
+
+def _apply_seed_file(settings: Settings, path: Path) -> None:
+    """Apply a seed file once, in this process, before any worker starts;
+    one that cannot be applied ends ``serve`` (exit status 2)."""
+    from opentms.adapters.seed_file import load_seed_file
+    from opentms.bootstrap import build_services
+    from opentms.domain.errors import VaultError
+
+    services = build_services(settings, upgrade=False)
+    try:
+        assert services.sandbox is not None  # noqa: S101 - seed_file is sandbox-only
+        outcome = services.sandbox.seed.apply(load_seed_file(path))
+    except VaultError as exc:
+        click.echo(f"opentms serve: {path}: {exc.message}", err=True)
+        raise SystemExit(2) from None
+    finally:
+        services.close()
+    created = ", ".join(f"{n} {kind}" for kind, n in outcome.created.items() if n) or "nothing new"
+    click.echo(f"seed file {path} applied ({created})", err=True)
 
 
 def _server_app(settings: Settings) -> Starlette:

@@ -8,6 +8,8 @@ import secrets
 from dataclasses import dataclass
 from typing import Self
 
+from opentms.domain import randomness
+
 KEY_BYTES = 32
 
 
@@ -23,7 +25,9 @@ class SymmetricKey:
 
     @classmethod
     def generate(cls) -> Self:
-        return cls(secrets.token_bytes(KEY_BYTES))
+        """A new key, from the process's source of randomness (reproducible in
+        a sandbox's deterministic mode)."""
+        return cls(randomness.token_bytes(f"key:{cls.__name__}", KEY_BYTES))
 
     def reveal(self) -> bytes:
         return self._material
@@ -41,6 +45,13 @@ class SymmetricKey:
 
 class MasterKey(SymmetricKey):
     """The root key: wraps every merchant's data keys."""
+
+    @classmethod
+    def generate(cls) -> Self:
+        """Always from the operating system: whichever process creates the
+        key file first draws it, so it must not take a deterministic
+        stream's next value (and nothing seen outside depends on it)."""
+        return cls(secrets.token_bytes(KEY_BYTES))
 
 
 class DataKey(SymmetricKey):

@@ -3,9 +3,13 @@ resources 32 upper-case hexadecimal characters."""
 
 from __future__ import annotations
 
+import hashlib
 import re
-import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
+from opentms.domain import randomness
 from opentms.domain.card import MAX_PAN_LENGTH, MIN_PAN_LENGTH, luhn_check_digit, luhn_valid
 
 _HEX32 = re.compile(r"^[0-9A-F]{32}$")
@@ -19,10 +23,30 @@ _PROFILE = re.compile(
 def new_instrument_identifier_id() -> str:
     """19 digits like ``7010000000016241111``: ``70``, a vault digit, 15 random
     digits and a last digit chosen so the id fails the Luhn check: an id never
-    looks like a card number (so log redaction never hides one)."""
-    body = "70" + str(1 + secrets.randbelow(3)) + f"{secrets.randbelow(10**15):015d}"
+    looks like a card number (so log redaction never hides one). Inside
+    :func:`given_instrument_identifier_id`, the id given there."""
+    given = _given_ii_id.get()
+    if given is not None:
+        return given
+    purpose = "instrument identifier id"
+    vault = 1 + randomness.randbelow(purpose, 3)
+    body = "70" + str(vault) + f"{randomness.randbelow(purpose, 10**15):015d}"
     valid = int(luhn_check_digit(body))
-    return body + str((valid + 1 + secrets.randbelow(9)) % 10)
+    return body + str((valid + 1 + randomness.randbelow(purpose, 9)) % 10)
+
+
+_given_ii_id: ContextVar[str | None] = ContextVar("given_ii_id", default=None)
+
+
+@contextmanager
+def given_instrument_identifier_id(ii_id: str) -> Iterator[None]:
+    """The instrument identifier created inside gets ``ii_id`` (a seed file's
+    fixed id, docs/sandbox.md) instead of a new one."""
+    token = _given_ii_id.set(ii_id)
+    try:
+        yield
+    finally:
+        _given_ii_id.reset(token)
 
 
 def new_token_id() -> str:
@@ -31,9 +55,21 @@ def new_token_id() -> str:
     run of 12 to 19: the log filter would take that for a card number and
     mask part of the id."""
     while True:
-        value = secrets.token_hex(16).upper()
+        value = randomness.token_hex("token id", 16).upper()
         if not any(_looks_like_a_card(run) for run in _DIGIT_RUN.findall(value)):
             return value
+
+
+def derived_token_id(name: str) -> str:
+    """A token id fixed by ``name`` (SHA-256 of it): a seed file's customer
+    or payment instrument without an id of its own gets the same id each time
+    the file is applied. Never a Luhn-valid digit run, as :func:`new_token_id`."""
+    attempt = 0
+    while True:
+        value = hashlib.sha256(f"{name}\x00{attempt}".encode()).hexdigest()[:32].upper()
+        if not any(_looks_like_a_card(run) for run in _DIGIT_RUN.findall(value)):
+            return value
+        attempt += 1
 
 
 def _looks_like_a_card(digits: str) -> bool:

@@ -14,6 +14,7 @@ from opentms.config import Settings
 from opentms.crypto.keyring import Keyring
 from opentms.domain.ports import (
     FaultStore,
+    IdOwners,
     JournalStore,
     MerchantStore,
     NetworkUnitOfWork,
@@ -61,6 +62,8 @@ class Ports:
     # The sandbox's reset and snapshots; None where there are none.
     state_resetter: StateResetter | None = None
     snapshots: SnapshotStore | None = None
+    # Who owns a seed file's fixed ids, across merchants (sandbox seed files).
+    id_owners: IdOwners | None = None
 
 
 @dataclass(frozen=True)

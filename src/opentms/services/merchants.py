@@ -14,6 +14,7 @@ from typing import TypeVar
 
 from opentms.crypto import certificates
 from opentms.crypto.keyring import Keyring
+from opentms.domain import randomness
 from opentms.domain.errors import Forbidden, ProfileNotFound
 from opentms.domain.merchant import (
     KeyKind,
@@ -113,14 +114,15 @@ class MerchantService:
         shared_secret: str | None = None,
         jwt_certificate_pem: bytes | None = None,
         credentials_public_key_pem: bytes | None = None,
+        default_profile_id: str | None = None,
     ) -> Registration:
         """Register a merchant with a default profile and its credentials,
         generating whatever was not given."""
         if not MERCHANT_ID.match(merchant_id):
             raise InvalidRegistration("A merchant id is 1 to 64 letters, digits, '_' or '-'.")
-        key_id = key_id or str(uuid.uuid4())
+        key_id = key_id or _new_uuid("key id")
         if shared_secret is None:
-            shared_secret = base64.b64encode(uuid.uuid4().bytes + uuid.uuid4().bytes).decode()
+            shared_secret = base64.b64encode(randomness.token_bytes("shared secret", 32)).decode()
         secret = _decode_secret(shared_secret)
 
         p12 = p12_password = None
@@ -139,7 +141,7 @@ class MerchantService:
             except certificates.InvalidKeyMaterial as exc:
                 raise InvalidRegistration(f"credentials public key: {exc}") from None
 
-        profile_id = str(uuid.uuid4()).upper()
+        profile_id = (default_profile_id or _new_uuid("profile id")).upper()
         keys = [
             KeyRecord(
                 KeyKind.HTTP_SIGNATURE,
@@ -175,10 +177,17 @@ class MerchantService:
             credentials_private_key_pem=credentials.private_key_pem,
         )
 
-    def add_profile(self, merchant_id: str, name: str, network_tokens_enabled: bool) -> Profile:
+    def add_profile(
+        self,
+        merchant_id: str,
+        name: str,
+        network_tokens_enabled: bool,
+        profile_id: str | None = None,
+    ) -> Profile:
         if self._merchant_store.find_merchant(merchant_id) is None:
             raise InvalidRegistration(f"No merchant {merchant_id!r} is registered.")
-        profile = Profile(str(uuid.uuid4()).upper(), merchant_id, name, network_tokens_enabled)
+        new_id = (profile_id or _new_uuid("profile id")).upper()
+        profile = Profile(new_id, merchant_id, name, network_tokens_enabled)
         self._merchant_store.add_profile(profile, self._clock.now())
         return profile
 
@@ -272,6 +281,12 @@ class MerchantService:
         if profile is None:
             raise ProfileNotFound()
         return Tenant(self._keyring.open(merchant.id, merchant.wrapped_keys), profile)
+
+
+def _new_uuid(purpose: str) -> str:
+    """A version 4 UUID from the process's source of randomness (reproducible
+    in a sandbox's deterministic mode)."""
+    return str(uuid.UUID(bytes=randomness.token_bytes(purpose, 16), version=4))
 
 
 def _decode_secret(shared_secret: str) -> bytes:

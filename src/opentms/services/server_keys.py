@@ -3,11 +3,11 @@ master key: the request-MLE key pair and the simulated networks' keys."""
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 
 from opentms.crypto import certificates
 from opentms.crypto.keyring import Keyring
+from opentms.domain import randomness
 from opentms.domain.merchant import ServerKeyRecord
 from opentms.domain.ports import Clock, ServerKeyStore
 
@@ -44,8 +44,12 @@ class ServerKeys:
         return value
 
     def secret(self, name: str, size: int) -> bytes:
-        """A random secret of ``size`` bytes named ``name``, the same in every process."""
-        secret, _ = self._get_or_create(name, lambda: (secrets.token_bytes(size), None))
+        """A random secret of ``size`` bytes named ``name``, the same in every
+        process. Drawn by name (:func:`randomness.named_bytes`): in
+        deterministic mode the workers that create it at once agree."""
+        secret, _ = self._get_or_create(
+            name, lambda: (randomness.named_bytes(f"server-key:{name}", size), None)
+        )
         return secret
 
     def request_mle(self) -> tuple[certificates.PrivateKey, certificates.Certificate]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import secrets
 import struct
 import zlib
 from collections.abc import Callable
@@ -21,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from opentms.crypto.cryptograms import derive_token_master_key
+from opentms.domain import randomness
 from opentms.domain.bins import bin_details
 from opentms.domain.card import PAN, luhn_check_digit
 from opentms.domain.network_token import (
@@ -107,7 +107,7 @@ class SimulatedTokenProvider:
             expiration_month=f"{request.now.month:02d}",
             expiration_year=str(expiry_year),
             token_reference_id=self.profile.reference_prefix + _alphanumeric(26),
-            enrollment_id=secrets.token_hex(16),
+            enrollment_id=randomness.token_hex("enrollment id", 16),
             payment_account_reference=self.payment_account_reference(request.pan),
             requestor_id=self._requestor_id(request.merchant_id),
             master_key=derive_token_master_key(self._imk, number.reveal()),
@@ -129,7 +129,7 @@ class SimulatedTokenProvider:
         profile = self.profile
         width = profile.length - len(profile.token_bin) - 1
         for _ in range(100):
-            middle = f"{secrets.randbelow(10**width):0{width}d}"
+            middle = f"{randomness.randbelow('token number', 10**width):0{width}d}"
             body = profile.token_bin + middle
             candidate = body + luhn_check_digit(body)
             if candidate != pan.reveal() and not taken(candidate):
@@ -172,7 +172,8 @@ class SimulatedTokenProvider:
 
 def _alphanumeric(length: int) -> str:
     # Base 32 of random bytes: upper-case letters and digits 2-7, one call.
-    return base64.b32encode(secrets.token_bytes(length)).decode()[:length]
+    drawn = randomness.token_bytes("token reference id", length)
+    return base64.b32encode(drawn).decode()[:length]
 
 
 def card_art_png(background_hex: str, width: int = 64, height: int = 40) -> bytes:

@@ -13,6 +13,8 @@ them, and tests/services/fakes.py fakes them. Import them from here.
 - :mod:`~opentms.domain.ports.faults`: the sandbox's fault rules.
 - :mod:`~opentms.domain.ports.journal`: the sandbox's request journal.
 - :mod:`~opentms.domain.ports.state`: the sandbox's reset and snapshots.
+- :mod:`~opentms.domain.ports.randomness`: where ids and generated keys come from;
+- :mod:`~opentms.domain.ports.seed`: who owns a seed file's fixed ids.
 """
 
 from opentms.domain.ports.authentication import (
@@ -40,10 +42,15 @@ from opentms.domain.ports.network import (
     NetworkUnitOfWork,
     TokenProvider,
 )
+from opentms.domain.ports.randomness import (
+    Counter,
+    RandomSource,
+)
 from opentms.domain.ports.sandbox import (
     SandboxState,
     SandboxStateStore,
 )
+from opentms.domain.ports.seed import IdKind, IdOwners
 from opentms.domain.ports.state import (
     ResetReport,
     ResetScope,
@@ -73,12 +80,15 @@ __all__ = [
     "Chain",
     "Clock",
     "ConnectionFault",
+    "Counter",
     "CredentialChain",
     "CredentialDirectory",
     "CustomerRepository",
     "Fault",
     "FaultRule",
     "FaultStore",
+    "IdKind",
+    "IdOwners",
     "InstrumentIdentifierRepository",
     "JournalEntry",
     "JournalFilter",
@@ -88,6 +98,7 @@ __all__ = [
     "NetworkTokenRepository",
     "NetworkUnitOfWork",
     "PaymentInstrumentRepository",
+    "RandomSource",
     "ReadinessProbe",
     "ReplayGuard",
     "ResetReport",

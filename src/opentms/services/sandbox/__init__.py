@@ -8,10 +8,11 @@ from collections.abc import Callable
 from contextvars import Token
 from dataclasses import dataclass, field
 
-from opentms.domain.ports import SandboxState, SandboxStateStore
+from opentms.domain.ports import RandomSource, SandboxState, SandboxStateStore
 from opentms.services.sandbox.clock import ClockControl, current_state
 from opentms.services.sandbox.faults import FaultControl
 from opentms.services.sandbox.journal import RequestJournal
+from opentms.services.sandbox.seed import SeedService
 from opentms.services.sandbox.state import StateControl
 
 
@@ -26,6 +27,11 @@ class SandboxControls:
     # Called when another process (or this one) changed merchants or the vault
     # wholesale: drops this process's caches of them.
     forget_cached: Callable[[], None]
+    # Seed files (docs/sandbox.md "Seed files").
+    seed: SeedService
+    # Where ids and generated keys come from; deterministic with --deterministic.
+    # A reset may call its restart() to replay the stream from the beginning.
+    randomness: RandomSource
     # Reset and snapshots (docs/sandbox.md, "Reset" and "Snapshots").
     state: StateControl
     # Fault and latency rules, tried before every authenticated TMS request.

@@ -35,8 +35,10 @@ class StateControl:
         snapshots: SnapshotStore,
         clock: Clock,
         forget_cached: Callable[[], None],
+        restart_ids: Callable[[], None] = lambda: None,
     ) -> None:
         self._resetter = resetter
+        self._restart_ids = restart_ids
         self._snapshots = snapshots
         # Real time: when a snapshot was saved or restored is the admin's
         # time, not the service clock that a snapshot itself moves.
@@ -46,6 +48,12 @@ class StateControl:
     def reset(self, scope: ResetScope) -> ResetReport:
         report = self._resetter.reset(scope)
         self._forget_cached()
+        if scope.include_merchants and scope.merchant_id is None:
+            # Nothing drawn from the id stream is left (server keys are derived
+            # by name, not drawn): a deterministic sandbox starts it again, so
+            # the same requests get the same ids as on a fresh server. Any
+            # other reset keeps ids that a restarted stream would give again.
+            self._restart_ids()
         return report
 
     def save_snapshot(self, name: str) -> SnapshotSummary:

@@ -5,7 +5,15 @@ from __future__ import annotations
 
 from opentms.adapters.http.admin import AdminPipeline
 from opentms.adapters.http.openapi import Operation
-from opentms.adapters.http.routes.sandbox import clock, faults, journal, state, status
+from opentms.adapters.http.routes.sandbox import (
+    clock,
+    faults,
+    journal,
+    merchants,
+    seed,
+    state,
+    status,
+)
 from opentms.services.sandbox import SandboxControls
 
 
@@ -17,4 +25,6 @@ def operations(controls: SandboxControls, admin: AdminPipeline) -> list[Operatio
         *faults.operations(controls, admin),
         *journal.operations(controls, admin),
         *state.operations(controls, admin),
+        *seed.operations(controls, admin),
+        *merchants.operations(controls, admin),
     ]
