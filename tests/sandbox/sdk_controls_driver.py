@@ -27,10 +27,11 @@ from typing import Any
 from CyberSource import (  # type: ignore[import-not-found]
     CustomerApi,
     InstrumentIdentifierApi,
+    NetworkTokensApi,
     PaymentInstrumentApi,
-    TokenApi,
 )
 
+from tests.conformance.python_sdk_network import credentials_body
 from tests.conformance.python_sdk_support import (
     MODES,
     Merchant,
@@ -129,7 +130,7 @@ class Scenarios:
             signed = auth.get("signedString") or ""
             r.check(
                 "journal: the string the server signed, request-target and merchant in it",
-                "(request-target): post /tms/v2/customers" in signed
+                "request-target: post /tms/v2/customers" in signed
                 and f"v-c-merchant-id: {self.m.merchant_id}" in signed,
                 signed,
             )
@@ -178,7 +179,7 @@ class Scenarios:
             (404, 410),
         )
         self.admin.ok("POST", "/snapshots/sdk-round-trip/restore")
-        back = self.customers.get_customer(kept.id)
+        back, _, _ = self.customers.get_customer_with_http_info(kept.id)
         r.equal("snapshot: the deleted customer is back", back.id, kept.id)
         r.equal(
             "snapshot: with its merchantCustomerID",
@@ -194,14 +195,14 @@ class Scenarios:
 
     def expiry_by_the_clock(self) -> None:
         r = self.r
-        tokens = self.m.api(TokenApi)
+        tokens = self.m.api(NetworkTokensApi)
         ii, _, _ = self.m.api(InstrumentIdentifierApi).post_instrument_identifier_with_http_info(
             ii_body(make_pan("411111"))
         )
         r.equal(
             "clock: the II has an active network token", attr(ii, "tokenized_card.state"), "ACTIVE"
         )
-        body = json.dumps({})
+        body = credentials_body(2)
         _, status, _ = tokens.post_token_payment_credentials(ii.id, body)
         r.equal("clock: credentials before the expiry", status, 201)
         self.admin.ok("POST", "/clock", {"advance": f"P{4 * 366}D"})
@@ -219,9 +220,11 @@ class Scenarios:
 def id_sequence(m: Merchant) -> list[str]:
     """The ids a fixed sequence of SDK calls is given: a customer, an II with
     a fixed card, its network token, a payment instrument."""
-    customer = m.api(CustomerApi).post_customer(customer_body("deterministic"))
-    ii = m.api(InstrumentIdentifierApi).post_instrument_identifier(ii_body("4111111111111111"))
-    pi = m.api(PaymentInstrumentApi).post_payment_instrument(pi_body(ii.id))
+    customer, _, _ = m.api(CustomerApi).post_customer_with_http_info(customer_body("deterministic"))
+    ii, _, _ = m.api(InstrumentIdentifierApi).post_instrument_identifier_with_http_info(
+        ii_body("4111111111111111")
+    )
+    pi, _, _ = m.api(PaymentInstrumentApi).post_payment_instrument_with_http_info(pi_body(ii.id))
     token = attr(ii, "tokenized_card") or {}
     return [customer.id, ii.id, pi.id, str(attr(token, "number"))]
 
