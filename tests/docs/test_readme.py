@@ -19,7 +19,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tests.conformance.server import opentms_executable, server_environment
@@ -52,7 +51,6 @@ NOT_RUN[
 )
 # The admin endpoints the README's pytest example needs; built on other branches than the
 # plugin: until they are merged, a GET there answers 404 and the example is skipped.
-PLUGIN_EXAMPLE_PATHS = ("/reset", "/merchants", "/journal", "/faults")
 POSTGRESQL_SETUP = "# a throw-away server, for example with Docker:\n"  # needs Docker or root
 
 
@@ -125,18 +123,11 @@ def test_the_snippet_runs(
 
 def run_test_file(snippet: Snippet, ws: Workspace, python: Path) -> None:
     """pytest over the snippet, with the plugin starting a sandbox of its own."""
-    headers = {"authorization": "Bearer -"}
-    served = [
-        httpx.get(f"{ws.url}/opentms/v1/sandbox{path}", headers=headers).status_code != 404
-        for path in PLUGIN_EXAMPLE_PATHS
-    ]
-    if not all(served):
-        pytest.skip(f"the admin API has no {', '.join(PLUGIN_EXAMPLE_PATHS)} yet (answers 404)")
     script = ws.directory / f"test_readme_{snippet.line}.py"
     script.write_text(snippet.code)
     done = ws.run([str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", script.name])
     assert done.returncode == 0, ws.failure(snippet.id, done)
-    assert " 2 passed" in done.stdout, done.stdout
+    assert re.search(r"\b2 passed\b", done.stdout), done.stdout
 
 
 def test_what_is_not_run_is_still_in_the_readme() -> None:

@@ -10,8 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.testing.endpoints import controls_missing, needs_controls  # noqa: F401 - skipif names it
-
 FIXTURES = ("opentms_sandbox", "opentms_merchant", "opentms_sdk_config")
 # A database URL no server starts with: a test that started a sandbox would fail.
 UNSTARTABLE = "--opentms-database-url=nosuchdriver://nowhere"
@@ -85,7 +83,6 @@ def test_the_options_can_come_from_the_ini_file(pytester: pytest.Pytester) -> No
     result.assert_outcomes(passed=2)
 
 
-@needs_controls
 def test_each_test_that_uses_the_sandbox_starts_reset(
     pytester: pytest.Pytester, database_options: list[str]
 ) -> None:
@@ -108,7 +105,6 @@ def test_each_test_that_uses_the_sandbox_starts_reset(
     result.assert_outcomes(passed=2)
 
 
-@needs_controls
 def test_the_merchant_fixtures_give_working_credentials(
     pytester: pytest.Pytester, database_options: list[str]
 ) -> None:
@@ -141,7 +137,6 @@ def test_the_merchant_fixtures_give_working_credentials(
 SEED_SECRET = "c2VlZGVkLXNoYXJlZC1zZWNyZXQtb2YtMzItYnl0ZXM="  # 32 bytes
 
 
-@needs_controls
 def test_the_ini_seed_file_is_where_the_sandbox_starts(
     pytester: pytest.Pytester, database_options: list[str]
 ) -> None:

@@ -25,7 +25,6 @@ from opentms.testing import (
     SandboxStartFailed,
 )
 from tests.testing.conftest import fresh_database
-from tests.testing.endpoints import controls_missing, needs_controls  # noqa: F401 - skipif names it
 from tests.testing.fake_admin import TOKEN, RunningFake, running_fake_admin
 
 
@@ -242,7 +241,6 @@ def test_a_bare_404_says_the_server_may_not_be_a_sandbox(fake: RunningFake) -> N
 # -- end to end, once the controls' branches are merged -------------------------
 
 
-@needs_controls
 def test_reset_snapshot_fault_and_journal_through_the_client(sandbox: Sandbox) -> None:
     sandbox.reset(include_merchants=True)
     merchant = sandbox.create_merchant("plugin_e2e")
@@ -269,7 +267,6 @@ def test_reset_snapshot_fault_and_journal_through_the_client(sandbox: Sandbox) -
         assert sandbox.journal() == []
 
 
-@needs_controls
 def test_reset_to_seed_brings_the_seeded_merchant_back() -> None:
     """A seeded merchant, deleted by a reset that takes the merchants, is
     back after :meth:`Sandbox.reset_to_seed`, with the seed's credentials."""
