@@ -134,7 +134,7 @@ class MerchantCredentials:
                 raise ValueError(f"Merchant {self.merchant_id} has no P12 for JWT.")
             return config | {
                 "authentication_type": "jwt",
-                "keys_directory": str(self.p12_file.parent),
+                "keys_directory": str(self.p12_file.parent.resolve()),
                 "key_file_name": self.p12_file.stem,
                 "key_alias": self.key_alias,
                 "key_password": self.p12_password,
