@@ -9,6 +9,7 @@ import hmac
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -94,6 +95,11 @@ class AdminPipeline:
         run.__name__ = handler.__name__
         run.__doc__ = handler.__doc__
         return run
+
+
+def timestamp(moment: datetime) -> str:
+    """A moment as the admin API writes it: UTC, to the millisecond, with Z."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def invalid(field: str, message: str) -> InvalidFields:

@@ -5,40 +5,22 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, Delete, Engine, Table, delete, select, update
+from sqlalchemy import Connection, Delete, Engine, delete, select, update
 
 from opentms.adapters.storage.database import wholesale_transaction
 from opentms.adapters.storage.sandbox_state import bump_generation
 from opentms.adapters.storage.tables import (
-    customers,
-    instrument_identifiers,
-    merchant_keys,
+    MERCHANT_TABLES,
+    VAULT_TABLES,
     merchants,
     network_tokens,
-    payment_instruments,
-    profiles,
     sandbox_faults,
     sandbox_journal,
     sandbox_state,
-    shipping_addresses,
     token_transactions,
 )
 from opentms.domain.errors import NotFound
 from opentms.domain.ports import ResetReport, ResetScope
-
-# A merchant's vault, in an order that deletes every row before the rows it
-# refers to (tables.py's foreign keys).
-VAULT_TABLES: tuple[Table, ...] = (
-    token_transactions,
-    network_tokens,
-    payment_instruments,
-    shipping_addresses,
-    customers,
-    instrument_identifiers,
-)
-# Merchants and their credentials, likewise. The server's own keys stay: they
-# key the simulated networks and the network-wide card index.
-MERCHANT_TABLES: tuple[Table, ...] = (merchant_keys, profiles, merchants)
 
 
 class SQLStateResetter:

@@ -24,35 +24,18 @@ from sqlalchemy import Connection, Engine, LargeBinary, Table, delete, select, u
 from opentms.adapters.storage.database import wholesale_transaction
 from opentms.adapters.storage.sandbox_state import bump_generation
 from opentms.adapters.storage.tables import (
+    MERCHANT_TABLES,
+    VAULT_TABLES,
     UTCDateTime,
-    customers,
-    instrument_identifiers,
-    merchant_keys,
-    merchants,
-    network_tokens,
-    payment_instruments,
-    profiles,
     sandbox_snapshots,
     sandbox_state,
-    shipping_addresses,
-    token_transactions,
 )
 from opentms.domain.errors import Conflict, NotFound
 from opentms.domain.ports import SnapshotSummary
 
 FORMAT = 1
 # Parents before children: the order rows are inserted in (deleted in reverse).
-SNAPSHOT_TABLES: tuple[Table, ...] = (
-    merchants,
-    profiles,
-    merchant_keys,
-    instrument_identifiers,
-    customers,
-    payment_instruments,
-    shipping_addresses,
-    network_tokens,
-    token_transactions,
-)
+SNAPSHOT_TABLES: tuple[Table, ...] = tuple(reversed(VAULT_TABLES + MERCHANT_TABLES))
 
 
 class SQLSnapshotStore:

@@ -243,6 +243,21 @@ used_tokens = Table(
 )
 
 
+# A merchant's vault, in an order that deletes every row before the rows it
+# refers to (reversed: inserts every row after them).
+VAULT_TABLES: tuple[Table, ...] = (
+    token_transactions,
+    network_tokens,
+    payment_instruments,
+    shipping_addresses,
+    customers,
+    instrument_identifiers,
+)
+# Merchants and their credentials, likewise. The server's own keys are apart:
+# they key the simulated networks and the network-wide card index.
+MERCHANT_TABLES: tuple[Table, ...] = (merchant_keys, profiles, merchants)
+
+
 # Sandbox mode only (docs/sandbox.md); a vault never writes these tables.
 # The one row (id 1) every process reads at the start of each request: the
 # generation, which reset, restore and seeding bump so that every process drops

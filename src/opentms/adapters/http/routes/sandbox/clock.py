@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from starlette.responses import Response
 
-from opentms.adapters.http.admin import ADMIN_PREFIX, AdminPipeline, AdminRequest, invalid
+from opentms.adapters.http.admin import (
+    ADMIN_PREFIX,
+    AdminPipeline,
+    AdminRequest,
+    invalid,
+    timestamp,
+)
 from opentms.adapters.http.openapi import Operation
 from opentms.adapters.http.pipeline import json_response
 from opentms.services.sandbox import SandboxControls
@@ -25,14 +31,10 @@ _DURATION = re.compile(
 
 def render(reading: ClockReading) -> dict[str, Any]:
     return {
-        "now": _iso(reading.now),
-        "realNow": _iso(reading.real_now),
+        "now": timestamp(reading.now),
+        "realNow": timestamp(reading.real_now),
         "offsetSeconds": reading.offset.total_seconds(),
     }
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def parse_duration(value: object, field: str) -> timedelta:

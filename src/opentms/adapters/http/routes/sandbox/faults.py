@@ -6,12 +6,17 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from starlette.responses import Response
 
-from opentms.adapters.http.admin import ADMIN_PREFIX, AdminPipeline, AdminRequest, invalid
+from opentms.adapters.http.admin import (
+    ADMIN_PREFIX,
+    AdminPipeline,
+    AdminRequest,
+    invalid,
+    timestamp,
+)
 from opentms.adapters.http.openapi import Operation
 from opentms.adapters.http.pipeline import json_response, no_content
 from opentms.domain.errors import NotFound
@@ -153,7 +158,7 @@ def render(fault: Fault) -> dict[str, Any]:
         "probability": rule.probability,
         "hits": fault.hits,
         "remaining": fault.remaining,
-        "createdAt": _created_at(fault.created_at),
+        "createdAt": timestamp(fault.created_at),
     }
 
 
@@ -191,10 +196,6 @@ class FaultRoutes:
         if fault is None:
             raise NotFound("No fault rule has this id.")
         return fault
-
-
-def _created_at(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def operations(controls: SandboxControls, admin: AdminPipeline) -> list[Operation]:

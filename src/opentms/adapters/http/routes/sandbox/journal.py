@@ -10,7 +10,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from opentms.adapters.http.admin import ADMIN_PREFIX, AdminPipeline, AdminRequest
+from opentms.adapters.http.admin import ADMIN_PREFIX, AdminPipeline, AdminRequest, timestamp
 from opentms.adapters.http.openapi import Operation
 from opentms.adapters.http.pipeline import json_response, no_content
 from opentms.adapters.http.routes.sandbox.clock import parse_moment
@@ -44,7 +44,7 @@ def render(entry: JournalEntry) -> dict[str, Any]:
     """An entry as the admin API shows it (docs/sandbox.md, "Request journal")."""
     return {
         "id": entry.id,
-        "at": entry.at.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "at": timestamp(entry.at),
         "merchantId": entry.merchant_id,
         "method": entry.method,
         "path": entry.path,

@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from starlette.responses import Response
 
-from opentms.adapters.http.admin import ADMIN_PREFIX, AdminPipeline, AdminRequest, invalid
+from opentms.adapters.http.admin import (
+    ADMIN_PREFIX,
+    AdminPipeline,
+    AdminRequest,
+    invalid,
+    timestamp,
+)
 from opentms.adapters.http.openapi import Operation
 from opentms.adapters.http.pipeline import json_response
 from opentms.domain.errors import FieldError, InvalidFields
@@ -83,7 +88,7 @@ def render_reset(report: ResetReport) -> dict[str, Any]:
 def render_snapshot(snapshot: SnapshotSummary) -> dict[str, Any]:
     return {
         "name": snapshot.name,
-        "createdAt": _iso(snapshot.created_at),
+        "createdAt": timestamp(snapshot.created_at),
         "counts": snapshot.counts,
     }
 
@@ -91,13 +96,9 @@ def render_snapshot(snapshot: SnapshotSummary) -> dict[str, Any]:
 def render_restored(restored: Restored) -> dict[str, Any]:
     return {
         "name": restored.snapshot.name,
-        "restoredAt": _iso(restored.restored_at),
+        "restoredAt": timestamp(restored.restored_at),
         "counts": restored.snapshot.counts,
     }
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)
