@@ -7,14 +7,14 @@ import json
 from pathlib import Path
 
 from opentms.adapters.http.routes.sandbox.merchants import render as bundle
+from opentms.client._bundle import write_bundle_files
 from opentms.services.merchants import Registration
-from opentms.testing._credentials import write_bundle_files
 
 
 def write_bundle(registration: Registration, directory: Path) -> Path:
     """Write ``<merchant>.json`` and the key files beside it; return the JSON
     path. The same files as the sandbox's ``POST /merchants`` bundle gives
-    (one writer for both: opentms.testing's)."""
+    (one writer for both, beside the client's reader)."""
     return write_bundle_files(bundle(registration), directory)
 
 

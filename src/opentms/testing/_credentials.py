@@ -5,67 +5,18 @@ take from it."""
 
 from __future__ import annotations
 
-import base64
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
+
+from opentms.client._bundle import write_bundle_files
 
 if TYPE_CHECKING:
     from opentms.client import Client
 
 SDKMode = Literal["http_signature", "jwt"]
 ClientAuth = Literal["signature", "jwt", "hs256"]
-
-
-def _write(path: Path, data: bytes, private: bool) -> None:
-    # Security: files holding secrets are created owner-only from the start.
-    mode = 0o600 if private else 0o644
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    os.chmod(path, mode)
-
-
-def write_bundle_files(bundle: dict[str, Any], directory: Path) -> Path:
-    """Write the answer of ``POST /merchants`` as ``<merchant>.json`` and its key
-    files (``<merchant>.p12``, ``<merchant>-credentials-{public,private}.pem``)
-    to ``directory``, as ``opentms merchants create`` does; the JSON's path."""
-    directory.mkdir(parents=True, exist_ok=True)
-    merchant = str(bundle["merchantId"])
-    signature = bundle.get("httpSignature") or {}
-    jwt = bundle.get("jwt") or {}
-    credentials = bundle.get("paymentCredentials") or {}
-    document: dict[str, Any] = {
-        "merchantId": merchant,
-        "defaultProfileId": bundle.get("defaultProfileId"),
-        "httpSignature": {
-            "keyId": signature.get("keyId"),
-            "sharedSecret": signature.get("sharedSecret"),
-        },
-        "jwt": {"kid": jwt.get("kid")},
-        "paymentCredentials": {"kid": credentials.get("kid")},
-    }
-    if jwt.get("p12Base64"):
-        p12_name = f"{merchant}.p12"
-        _write(directory / p12_name, base64.b64decode(jwt["p12Base64"]), private=True)
-        document["jwt"] |= {
-            "p12File": p12_name,
-            "p12Password": jwt.get("p12Password"),
-            "keyAlias": jwt.get("keyAlias") or merchant,
-        }
-    files = {
-        "publicKeyFile": ("publicKeyPem", f"{merchant}-credentials-public.pem", False),
-        "privateKeyFile": ("privateKeyPem", f"{merchant}-credentials-private.pem", True),
-    }
-    for key, (source, name, private) in files.items():
-        if credentials.get(source):
-            _write(directory / name, str(credentials[source]).encode(), private=private)
-            document["paymentCredentials"][key] = name
-    path = directory / f"{merchant}.json"
-    _write(path, (json.dumps(document, indent=2) + "\n").encode(), private=True)
-    return path
 
 
 @dataclass(frozen=True)
