@@ -227,7 +227,10 @@ def test_the_database_files_hold_no_card_token_or_credential(
     for table, name, value in database_rows(database):
         if name in SHORT_DIGIT_FIELDS:
             continue
-        assert name not in ("cryptogram", "securityCode", "security_code"), (table, name)
+        if name in ("cryptogram", "securityCode", "security_code"):
+            # Only the sandbox's request journal names them, their values left out.
+            assert (table, value) == ("sandbox_journal", "[masked]"), (table, name)
+            continue
         if isinstance(value, bytes):
             text = value.decode("latin-1")
         elif isinstance(value, str):
