@@ -4,7 +4,6 @@ real ``opentms serve --workers 2`` over a database of its own."""
 
 from __future__ import annotations
 
-import os
 import secrets
 import subprocess
 import uuid
@@ -15,7 +14,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-import sqlalchemy
 from sqlalchemy import Engine, func, select
 
 from opentms.adapters.storage.tables import sandbox_faults, sandbox_journal
@@ -39,7 +37,7 @@ from tests.conformance.server import (
     wait_healthy,
 )
 from tests.conftest import make_settings
-from tests.support import Merchant
+from tests.support import Merchant, backend_database_url
 
 
 @dataclass(frozen=True)
@@ -164,36 +162,16 @@ def serve(
         stop(process)
 
 
-def fresh_postgres_schema() -> tuple[str, str] | None:
-    """On OPENTMS_TEST_BACKEND=postgresql, a new schema and the URL that uses it."""
-    if os.environ.get("OPENTMS_TEST_BACKEND", "sqlite") != "postgresql":
-        return None
-    base = os.environ["OPENTMS_TEST_POSTGRES_URL"]
-    schema = f"opentms_state_{uuid.uuid4().hex[:12]}"
-    separator = "&" if "?" in base else "?"
-    return schema, f"{base}{separator}options=-csearch_path%3D{schema}"
-
-
 @contextmanager
 def served(data_dir: Path) -> Iterator[tuple[str, str, Database]]:
     """A real ``opentms serve --workers 2`` over a database of its own (SQLite
     in ``data_dir``, or a fresh PostgreSQL schema): its URL, its admin token,
     and the same database opened in this process."""
-    schema = fresh_postgres_schema()
-    database_url = schema[1] if schema else None
-    admin = None
-    if schema is not None:
-        admin = sqlalchemy.create_engine(os.environ["OPENTMS_TEST_POSTGRES_URL"])
-        with admin.begin() as conn:
-            conn.execute(sqlalchemy.text(f"CREATE SCHEMA {schema[0]}"))
-    database = open_database(make_settings(data_dir, database_url=database_url))
-    token = secrets.token_urlsafe(24)
-    try:
-        with serve(data_dir, database_url, token) as url:
-            yield url, token, database
-    finally:
-        database.close()
-        if admin is not None and schema is not None:
-            with admin.begin() as conn:
-                conn.execute(sqlalchemy.text(f"DROP SCHEMA {schema[0]} CASCADE"))
-            admin.dispose()
+    with backend_database_url("opentms_state") as database_url:
+        database = open_database(make_settings(data_dir, database_url=database_url))
+        token = secrets.token_urlsafe(24)
+        try:
+            with serve(data_dir, database_url, token) as url:
+                yield url, token, database
+        finally:
+            database.close()

@@ -9,10 +9,8 @@ import base64
 import fcntl
 import hashlib
 import json
-import os
 import re
 import subprocess
-import uuid
 from collections.abc import Generator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,7 +19,6 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-import sqlalchemy
 from cryptography.hazmat.primitives.asymmetric import rsa
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
@@ -63,7 +60,7 @@ from tests.conformance.server import (
     wait_healthy,
 )
 from tests.conftest import client_for, make_settings
-from tests.support import Merchant, make_pan
+from tests.support import Merchant, backend_database_url, make_pan
 
 JSON = dict[str, Any]
 EXPIRY_FIELDS = {"expirationMonth": "12", "expirationYear": "2031"}
@@ -754,19 +751,8 @@ def test_long_text_is_cut_after_masking() -> None:
 @pytest.fixture
 def worker_database_url() -> Iterator[str | None]:
     """None (SQLite in the data directory), or a fresh PostgreSQL schema of its own."""
-    if os.environ.get("OPENTMS_TEST_BACKEND", "sqlite") != "postgresql":
-        yield None
-        return
-    base = os.environ["OPENTMS_TEST_POSTGRES_URL"]
-    schema = f"opentms_journal_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base)
-    with admin.begin() as connection:
-        connection.execute(sqlalchemy.text(f"CREATE SCHEMA {schema}"))
-    separator = "&" if "?" in base else "?"
-    yield f"{base}{separator}options=-csearch_path%3D{schema}"
-    with admin.begin() as connection:
-        connection.execute(sqlalchemy.text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
+    with backend_database_url("opentms_journal") as url:
+        yield url
 
 
 @pytest.fixture

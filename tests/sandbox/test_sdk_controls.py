@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 
 from tests.conformance.test_python_sdk import driver_environment, python_sdk
-from tests.sandbox.served import Served, postgres_schema, serve
+from tests.sandbox.served import Served, serve
+from tests.support import fresh_postgres_schema
 
 pytestmark = pytest.mark.conformance
 __all__ = ["python_sdk"]  # the fixture, used by name
@@ -37,7 +38,7 @@ def _database_url(backend: str) -> Iterator[str | None]:
     base = os.environ.get("OPENTMS_TEST_POSTGRES_URL")
     if not base:
         pytest.skip("OPENTMS_TEST_POSTGRES_URL is not set")
-    with postgres_schema(base) as url:
+    with fresh_postgres_schema(base, "opentms_served") as url:
         yield url
 
 

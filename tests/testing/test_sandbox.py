@@ -24,7 +24,8 @@ from opentms.testing import (
     Sandbox,
     SandboxStartFailed,
 )
-from tests.testing.conftest import fresh_database
+from tests.support import backend_database_url
+from tests.testing.conftest import PREFIX
 from tests.testing.fake_admin import TOKEN, RunningFake, running_fake_admin
 
 
@@ -274,7 +275,10 @@ def test_reset_to_seed_brings_the_seeded_merchant_back() -> None:
     merchant = {"merchantId": "seeded", "keyId": "seeded-key", "sharedSecret": secret}
     seed = {"version": 1, "merchants": [merchant]}
     # A database of its own: another sandbox's has server keys under another master key.
-    with fresh_database() as database_url, Sandbox(seed=seed, database_url=database_url) as sandbox:
+    with (
+        backend_database_url(PREFIX) as database_url,
+        Sandbox(seed=seed, database_url=database_url) as sandbox,
+    ):
         auth = HTTPSignatureAuth("seeded", "seeded-key", secret)
         with Client(sandbox.url, auth=auth, max_retries=0) as client:
             client.customers.create({"buyerInformation": {"email": "ada@example.com"}})
