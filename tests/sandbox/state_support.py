@@ -5,7 +5,6 @@ real ``opentms serve --workers 2`` over a database of its own."""
 from __future__ import annotations
 
 import secrets
-import subprocess
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,14 +28,8 @@ from tests.api.factories import (
     make_shipping_address,
 )
 from tests.api.tokens_support import VISA, create_ii, issue, token_id_of
-from tests.conformance.server import (
-    free_port,
-    opentms_executable,
-    server_environment,
-    stop,
-    wait_healthy,
-)
 from tests.conftest import make_settings
+from tests.sandbox.served import serve
 from tests.support import Merchant, backend_database_url
 
 
@@ -128,41 +121,6 @@ def fault_count(engine: Engine) -> int:
 
 
 @contextmanager
-def serve(
-    data_dir: Path, database_url: str | None, admin_token: str, workers: int = 2
-) -> Iterator[str]:
-    """A real ``opentms serve --workers N`` over ``data_dir`` (and
-    ``database_url``), in sandbox mode with ``admin_token``; its base URL."""
-    environment = server_environment()
-    environment["OPENTMS_ADMIN_TOKEN"] = admin_token
-    if database_url is not None:
-        environment["OPENTMS_DATABASE_URL"] = database_url
-    port = free_port()
-    log_path = data_dir / "serve.log"
-    with log_path.open("ab") as log:
-        process = subprocess.Popen(
-            [
-                str(opentms_executable()),
-                "serve",
-                f"--port={port}",
-                f"--workers={workers}",
-                f"--data-dir={data_dir}",
-            ],
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=environment,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        if not wait_healthy(process, url):
-            raise AssertionError(f"opentms serve did not start:\n{log_path.read_text()[-3000:]}")
-        yield url
-    finally:
-        stop(process)
-
-
-@contextmanager
 def served(data_dir: Path) -> Iterator[tuple[str, str, Database]]:
     """A real ``opentms serve --workers 2`` over a database of its own (SQLite
     in ``data_dir``, or a fresh PostgreSQL schema): its URL, its admin token,
@@ -171,7 +129,9 @@ def served(data_dir: Path) -> Iterator[tuple[str, str, Database]]:
         database = open_database(make_settings(data_dir, database_url=database_url))
         token = secrets.token_urlsafe(24)
         try:
-            with serve(data_dir, database_url, token) as url:
-                yield url, token, database
+            with serve(
+                data_dir, data_dir=data_dir, workers=2, database_url=database_url, admin_token=token
+            ) as server:
+                yield server.url, token, database
         finally:
             database.close()

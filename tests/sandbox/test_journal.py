@@ -52,14 +52,8 @@ from tests.api.tokens_support import (
     new_merchant,
     presentation,
 )
-from tests.conformance.server import (
-    free_port,
-    opentms_executable,
-    server_environment,
-    stop,
-    wait_healthy,
-)
 from tests.conftest import client_for, make_settings
+from tests.sandbox.served import serve
 from tests.support import Merchant, backend_database_url, make_pan
 
 JSON = dict[str, Any]
@@ -768,27 +762,8 @@ def two_workers(
     assert services.sandbox is not None
     admin_token = services.sandbox.admin_token
     services.close()
-    environment = server_environment()
-    if worker_database_url is not None:
-        environment["OPENTMS_DATABASE_URL"] = worker_database_url
-    port = free_port()
-    log_file = tmp_path / "server.log"
-    command = [str(opentms_executable()), "serve", f"--port={port}", "--workers=2"]
-    with log_file.open("ab") as log:
-        process = subprocess.Popen(
-            [*command, f"--data-dir={data_dir}"],
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=environment,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        if not wait_healthy(process, url):
-            pytest.fail(log_file.read_text(errors="replace")[-4000:])
-        yield url, admin_token, merchant
-    finally:
-        stop(process)
+    with serve(tmp_path, workers=2, database_url=worker_database_url) as server:
+        yield server.url, admin_token, merchant
 
 
 def test_every_worker_writes_to_the_one_journal(two_workers: tuple[str, str, Merchant]) -> None:

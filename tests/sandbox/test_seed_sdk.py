@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 
 from tests.conformance.test_python_sdk import driver_environment, python_sdk
-from tests.sandbox.test_deterministic import postgres_schemas, serve
+from tests.sandbox.test_deterministic import serve
 
 pytestmark = pytest.mark.conformance
 
-__all__ = ["postgres_schemas", "python_sdk", "serve"]
+__all__ = ["python_sdk", "serve"]
 
 KEY_ID = "sdk-seeded-key"
 SECRET = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
