@@ -22,7 +22,7 @@ import pytest
 
 from opentms.client import HTTPSignatureAuth
 from tests.conformance.server import opentms_executable, server_environment
-from tests.conformance.test_python_sdk import driver_environment
+from tests.conformance.test_python_sdk import run_sdk_driver
 from tests.sandbox.served import Served, serve
 
 MERCHANT = "sandbox_faults"
@@ -142,29 +142,20 @@ def sandbox_server(
         )
 
 
-def run_sdk_driver(
+def run_driver(
     python: Path, server: SandboxServer, workdir: Path, *arguments: str
 ) -> list[dict[str, Any]]:
     """Run the SDK driver (``python_sdk_sandbox_driver``) with the SDK venv's
     interpreter; its report, one entry per SDK call."""
-    report = workdir / "report.json"
-    done = subprocess.run(
-        [
-            str(python), "-W", "ignore::UserWarning", "-m", DRIVER,
-            f"--server-url={server.url}", f"--bundle-dir={server.bundle_dir}",
-            f"--merchant={server.merchant_id}", f"--report={report}", *arguments,
-        ],
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        cwd=workdir,
-        env=driver_environment(),
+    calls: list[dict[str, Any]] = run_sdk_driver(
+        python,
+        DRIVER,
+        workdir,
+        workdir / "report.json",
+        f"--server-url={server.url}",
+        f"--bundle-dir={server.bundle_dir}",
+        f"--merchant={server.merchant_id}",
+        *arguments,
         timeout=DRIVER_SECONDS,
-        check=False,
-    )  # fmt: skip
-    if done.returncode != 0 or not report.exists():
-        pytest.fail(
-            f"the SDK driver exited {done.returncode}:\n{(done.stdout + done.stderr)[-4000:]}"
-        )
-    calls: list[dict[str, Any]] = json.loads(report.read_text())
+    )
     return calls

@@ -1,4 +1,5 @@
-"""Helpers of the reset and snapshot tests: a merchant's vault filled through
+"""Helpers of the reset and snapshot tests: a merchant of the test's own and
+its client (the fixtures ``merchant`` and ``client``), its vault filled through
 the API, read back through the API, rows of the sandbox's own tables, and a
 real ``opentms serve --workers 2`` over a database of its own."""
 
@@ -13,10 +14,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+import pytest
 from sqlalchemy import Engine, func, select
+from starlette.applications import Starlette
 
 from opentms.adapters.storage.tables import sandbox_faults, sandbox_journal
-from opentms.bootstrap import Database, open_database
+from opentms.bootstrap import Database, Services, open_database
 from tests.api.factories import (
     CUSTOMERS,
     II,
@@ -27,7 +30,14 @@ from tests.api.factories import (
     make_customer_payment_instrument,
     make_shipping_address,
 )
-from tests.api.tokens_support import VISA, create_ii, issue, token_id_of
+from tests.api.tokens_support import (
+    VISA,
+    create_ii,
+    issue,
+    new_merchant,
+    signed_client,
+    token_id_of,
+)
 from tests.conftest import make_settings
 from tests.sandbox.served import serve
 from tests.support import Merchant, backend_database_url
@@ -51,6 +61,20 @@ class Vault:
             f"{II}/{self.instrument_identifier_id}",
             f"/tms/v2/tokenized-cards/{self.token_id}",
         ]
+
+
+@pytest.fixture
+def merchant(request: pytest.FixtureRequest, sandbox_services: Services) -> Merchant:
+    """A merchant of this test alone (a reset with merchants wipes them all),
+    named after the test module (``reset_…``, ``snapshots_…``)."""
+    return new_merchant(sandbox_services, request.module.__name__.rpartition(".test_")[2])
+
+
+@pytest.fixture
+def client(sandbox_app: Starlette, merchant: Merchant) -> Iterator[httpx.Client]:
+    """A TMS client signing as :func:`merchant`."""
+    with signed_client(sandbox_app, merchant) as c:
+        yield c
 
 
 def fill(client: httpx.Client, merchant: Merchant) -> Vault:
