@@ -14,7 +14,7 @@ from opentms.adapters.http.app import create_app
 from opentms.bootstrap import Database, Services, build_services, open_database
 from opentms.client import ASGIAppTransport
 from opentms.config import Settings
-from tests.support import Merchant
+from tests.support import Merchant, backend_database_url
 
 AUTH_MODES = ["signature", "jwt", "hs256"]
 # pytester runs test files in a pytest of their own (tests/testing: the opentms plugin).
@@ -56,24 +56,8 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def database_url() -> Iterator[str | None]:
     """None (SQLite in the data directory), or, when OPENTMS_TEST_BACKEND is
     ``postgresql``, a fresh schema on OPENTMS_TEST_POSTGRES_URL, dropped after."""
-    import os
-    import uuid
-
-    if os.environ.get("OPENTMS_TEST_BACKEND", "sqlite") != "postgresql":
-        yield None
-        return
-    import sqlalchemy
-
-    base = os.environ["OPENTMS_TEST_POSTGRES_URL"]
-    schema = f"opentms_test_{uuid.uuid4().hex[:12]}"
-    admin = sqlalchemy.create_engine(base)
-    with admin.begin() as connection:
-        connection.execute(sqlalchemy.text(f"CREATE SCHEMA {schema}"))
-    separator = "&" if "?" in base else "?"
-    yield f"{base}{separator}options=-csearch_path%3D{schema}"
-    with admin.begin() as connection:
-        connection.execute(sqlalchemy.text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
+    with backend_database_url("opentms_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -1,10 +1,13 @@
 """Test helpers shared by every test package: card numbers, merchants and
-signed clients over the in-process ASGI app."""
+signed clients over the in-process ASGI app, and fresh PostgreSQL schemas."""
 
 from __future__ import annotations
 
+import os
 import random
+import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,6 +61,41 @@ class Merchant:
             "jwt": self.jwt_auth,
             "hs256": self.hs256_auth,
         }[mode]()
+
+
+def postgresql_backend() -> bool:
+    """Whether this run is the suite's PostgreSQL pass (OPENTMS_TEST_BACKEND)."""
+    return os.environ.get("OPENTMS_TEST_BACKEND", "sqlite") == "postgresql"
+
+
+@contextmanager
+def fresh_postgres_schema(base_url: str, prefix: str = "opentms_test") -> Iterator[str]:
+    """A fresh schema ``<prefix>_<random>`` on ``base_url``, dropped after: the
+    database URL that uses it (its ``search_path``)."""
+    import sqlalchemy
+
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    engine = sqlalchemy.create_engine(base_url)
+    with engine.begin() as connection:
+        connection.execute(sqlalchemy.text(f"CREATE SCHEMA {schema}"))
+    separator = "&" if "?" in base_url else "?"
+    try:
+        yield f"{base_url}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with engine.begin() as connection:
+            connection.execute(sqlalchemy.text(f"DROP SCHEMA {schema} CASCADE"))
+        engine.dispose()
+
+
+@contextmanager
+def backend_database_url(prefix: str = "opentms_test") -> Iterator[str | None]:
+    """None (SQLite in the data directory), or in the PostgreSQL pass a fresh
+    schema on OPENTMS_TEST_POSTGRES_URL (dropped after): the database URL."""
+    if not postgresql_backend():
+        yield None
+        return
+    with fresh_postgres_schema(os.environ["OPENTMS_TEST_POSTGRES_URL"], prefix) as url:
+        yield url
 
 
 def iter_files(root: Path) -> Iterator[Path]:

@@ -8,7 +8,6 @@ records what the CLI sent."""
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,14 +19,8 @@ from click.testing import CliRunner, Result
 from opentms.cli import main
 from opentms.client import Client
 from opentms.testing import Sandbox
-from tests.conformance.server import (
-    free_port,
-    opentms_executable,
-    server_environment,
-    start_server,
-    stop,
-    wait_healthy,
-)
+from tests.conformance.server import free_port, start_server, stop
+from tests.sandbox.served import serve
 from tests.testing.fake_admin import TOKEN, RunningFake, running_fake_admin
 
 
@@ -133,22 +126,8 @@ def test_no_token_at_all_says_how_to_give_one(tmp_path: Path) -> None:
 
 def test_a_vault_is_said_not_to_be_a_sandbox(tmp_path: Path) -> None:
     """A vault has no admin API: its 404 comes with what to check."""
-    port = free_port()
-    env = server_environment() | {"OPENTMS_MODE": "vault", "OPENTMS_DATA_DIR": str(tmp_path)}
-    with (tmp_path / "server.log").open("wb") as log:
-        process = subprocess.Popen(
-            [str(opentms_executable()), "serve", f"--port={port}"],
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
-    try:
-        url = f"http://127.0.0.1:{port}"
-        assert wait_healthy(process, url), (tmp_path / "server.log").read_text()
-        result = run("snapshot", "list", "--url", url, "--token", "any-token-any-token")
-    finally:
-        stop(process)
+    with serve(tmp_path, data_dir=tmp_path, environment={"OPENTMS_MODE": "vault"}) as vault:
+        result = run("snapshot", "list", "--url", vault.url, "--token", "any-token-any-token")
     assert result.exit_code == 1
     assert "No TMS resource at /opentms/v1/sandbox/snapshots." in result.output
     assert "Is it an opentms sandbox (not OPENTMS_MODE=vault)" in result.output

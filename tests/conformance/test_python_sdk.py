@@ -135,6 +135,53 @@ def driver_environment() -> dict[str, str]:
     return environment | {"PYTHONPATH": str(REPOSITORY), "PYTHONDONTWRITEBYTECODE": "1"}
 
 
+def run_sdk_python(
+    python: Path, *arguments: str, cwd: Path, timeout: float
+) -> subprocess.CompletedProcess[str]:
+    """``python ARGUMENTS`` with the SDK venv's interpreter, to completion, in
+    ``cwd`` (the SDK may write log files into its working directory) and
+    :func:`driver_environment`."""
+    return subprocess.run(
+        [str(python), *arguments],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=driver_environment(),
+        timeout=timeout,
+        check=False,
+    )
+
+
+def run_sdk_driver(
+    python: Path,
+    module: str,
+    workdir: Path,
+    report: Path,
+    *arguments: str,
+    timeout: float = DRIVER_SECONDS,
+) -> Any:
+    """``python -m MODULE --report=REPORT ARGUMENTS`` in the SDK venv: the
+    report it wrote, or a test failure with the end of its output."""
+    done = run_sdk_python(
+        python,
+        "-W",
+        "ignore::UserWarning",  # pkg_resources' deprecation notice on every import
+        "-m",
+        module,
+        f"--report={report}",
+        *arguments,
+        cwd=workdir,
+        timeout=timeout,
+    )
+    if done.returncode != 0 or not report.exists():
+        pytest.fail(
+            f"the SDK driver ({module} {' '.join(arguments)}) exited {done.returncode}:\n"
+            f"{(done.stdout + done.stderr)[-4000:]}"
+        )
+    return json.loads(report.read_text())
+
+
 def run_driver(
     python: Path,
     mode: str,
@@ -143,13 +190,11 @@ def run_driver(
     plain_profile: str,
     workdir: Path,
 ) -> dict[str, Any]:
-    report = workdir / f"report-{mode}.json"
-    args = [
-        str(python),
-        "-W",
-        "ignore::UserWarning",  # pkg_resources' deprecation notice on every import
-        "-m",
+    result: dict[str, Any] = run_sdk_driver(
+        python,
         DRIVER_MODULE,
+        workdir,
+        workdir / f"report-{mode}.json",
         f"--mode={mode}",
         f"--server-url={server.url}",
         f"--bundle-dir={bundles.directory}",
@@ -157,24 +202,7 @@ def run_driver(
         f"--other-merchant={bundles.other_merchant_id}",
         f"--extra-profile-id={bundles.extra_profile_id}",
         f"--plain-profile-id={plain_profile}",
-        f"--report={report}",
-    ]
-    done = subprocess.run(
-        args,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        cwd=workdir,  # the SDK may write log files into its working directory
-        env=driver_environment(),
-        timeout=DRIVER_SECONDS,
-        check=False,
     )
-    if done.returncode != 0 or not report.exists():
-        pytest.fail(
-            f"the SDK driver exited {done.returncode} in mode {mode}:\n"
-            f"{(done.stdout + done.stderr)[-4000:]}"
-        )
-    result: dict[str, Any] = json.loads(report.read_text())
     return result
 
 

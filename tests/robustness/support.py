@@ -15,7 +15,6 @@ import socket
 import subprocess
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +33,7 @@ from jwcrypto.jwk import JWK
 from opentms.client import HTTPSignatureAuth, JWTAuth
 from tests.api import signing
 from tests.conformance.server import free_port, opentms_executable, server_environment, stop
+from tests.support import backend_database_url
 
 JSON = dict[str, Any]
 II = "/tms/v1/instrumentidentifiers"
@@ -59,11 +59,6 @@ def credentials_path(token_id: str, version: int = 2) -> str:
 # Servers ------------------------------------------------------------------------------------------
 
 
-def postgresql_backend() -> bool:
-    """Whether this run is the suite's PostgreSQL pass (OPENTMS_TEST_BACKEND)."""
-    return os.environ.get("OPENTMS_TEST_BACKEND", "sqlite") == "postgresql"
-
-
 @contextlib.contextmanager
 def database(root: Path) -> Iterator[dict[str, str]]:
     """The database settings of a server under ``root``: SQLite in
@@ -71,25 +66,11 @@ def database(root: Path) -> Iterator[dict[str, str]]:
     OPENTMS_TEST_POSTGRES_URL (dropped afterwards) with the master key in
     ``root``."""
     settings = {"data_dir": str(root / "data")}
-    if not postgresql_backend():
+    with backend_database_url("opentms_robust") as url:
+        if url is not None:
+            settings["database_url"] = url
+            settings["master_key_file"] = str(root / "master.key")
         yield settings
-        return
-    import sqlalchemy
-
-    base = os.environ["OPENTMS_TEST_POSTGRES_URL"]
-    schema = f"opentms_robust_{uuid.uuid4().hex[:12]}"
-    admin = sqlalchemy.create_engine(base)
-    with admin.begin() as connection:
-        connection.execute(sqlalchemy.text(f"CREATE SCHEMA {schema}"))
-    separator = "&" if "?" in base else "?"
-    settings["database_url"] = f"{base}{separator}options=-csearch_path%3D{schema}"
-    settings["master_key_file"] = str(root / "master.key")
-    try:
-        yield settings
-    finally:
-        with admin.begin() as connection:
-            connection.execute(sqlalchemy.text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
 
 
 def environment(**settings: str) -> dict[str, str]:

@@ -38,12 +38,11 @@ from tests.robustness.support import (
     credentials_path,
     environment,
     open_credentials,
-    postgresql_backend,
     register_merchant,
     report,
     start_server,
 )
-from tests.support import make_pan
+from tests.support import make_pan, postgresql_backend
 
 ROUNDS = 5
 VISA_TOKENS = 4

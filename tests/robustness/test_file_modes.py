@@ -14,7 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.robustness.support import environment, postgresql_backend, start_server
+from tests.robustness.support import environment, start_server
+from tests.support import postgresql_backend
 
 pytestmark = pytest.mark.skipif(
     postgresql_backend(), reason="the files are SQLite's; the PostgreSQL pass has none"

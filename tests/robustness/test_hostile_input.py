@@ -39,7 +39,6 @@ from tests.robustness.support import (
     encode_jwt,
     environment,
     jwt_claims,
-    postgresql_backend,
     raw_exchange,
     register_merchant,
     report,
@@ -47,7 +46,7 @@ from tests.robustness.support import (
     start_server,
     wire_request,
 )
-from tests.support import make_pan
+from tests.support import make_pan, postgresql_backend
 
 LIMIT = 65_536  # OPENTMS_MAX_BODY_BYTES, the default
 RSS_BOUND_KIB = 32 * 1024  # growth allowed over a warmed-up server, in KiB

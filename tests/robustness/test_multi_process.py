@@ -20,14 +20,12 @@ Needs OPENTMS_TEST_POSTGRES_URL (skipped without it).
 from __future__ import annotations
 
 import threading
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TypeVar
 
 import httpx
 import pytest
-import sqlalchemy
 
 from tests.robustness.support import (
     CUSTOMERS,
@@ -47,7 +45,7 @@ from tests.robustness.support import (
     report,
     start_server,
 )
-from tests.support import make_pan
+from tests.support import fresh_postgres_schema, make_pan
 
 pytestmark = pytest.mark.postgres
 
@@ -68,28 +66,20 @@ class Pair:
 @pytest.fixture(scope="module")
 def pair(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
     root = tmp_path_factory.mktemp("two-processes")
-    schema = f"opentms_mp_{uuid.uuid4().hex[:12]}"
-    admin = sqlalchemy.create_engine(postgres_url)
-    with admin.begin() as connection:
-        connection.execute(sqlalchemy.text(f"CREATE SCHEMA {schema}"))
-    separator = "&" if "?" in postgres_url else "?"
-    url = f"{postgres_url}{separator}options=-csearch_path%3D{schema}"
-    shared = {"database_url": url, "master_key_file": str(root / "master.key")}
-    env_a = environment(data_dir=str(root / "a"), **shared)
-    env_b = environment(data_dir=str(root / "b"), **shared)
-    # The CLI migrates the schema and creates the master key both servers read.
-    merchant = register_merchant(env_a, "multi_a", root / "bundles")
-    servers: list[Server] = []
-    try:
-        servers.append(start_server(root / "a.log", env_a))
-        servers.append(start_server(root / "b.log", env_b))
-        yield Pair(servers[0], servers[1], merchant)
-    finally:
-        for server in servers:
-            server.stop()
-        with admin.begin() as connection:
-            connection.execute(sqlalchemy.text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
+    with fresh_postgres_schema(postgres_url, "opentms_mp") as url:
+        shared = {"database_url": url, "master_key_file": str(root / "master.key")}
+        env_a = environment(data_dir=str(root / "a"), **shared)
+        env_b = environment(data_dir=str(root / "b"), **shared)
+        # The CLI migrates the schema and creates the master key both servers read.
+        merchant = register_merchant(env_a, "multi_a", root / "bundles")
+        servers: list[Server] = []
+        try:
+            servers.append(start_server(root / "a.log", env_a))
+            servers.append(start_server(root / "b.log", env_b))
+            yield Pair(servers[0], servers[1], merchant)
+        finally:
+            for server in servers:
+                server.stop()
 
 
 def in_parallel(jobs: list[Callable[[], _T]]) -> list[_T]:

@@ -30,7 +30,6 @@ from tests.robustness.support import (
     database,
     environment,
     parse_response,
-    postgresql_backend,
     raw_exchange,
     register_merchant,
     report,
@@ -38,6 +37,7 @@ from tests.robustness.support import (
     start_server,
     wire_request,
 )
+from tests.support import postgresql_backend
 
 BODY_TIMEOUT = 3.0  # OPENTMS_BODY_TIMEOUT_SECONDS of the servers here
 MAX_CONNECTIONS = 4  # OPENTMS_MAX_CONNECTIONS of the bounded server

@@ -5,8 +5,6 @@ On OPENTMS_TEST_BACKEND=postgresql the module's database is a fresh schema."""
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,26 +16,13 @@ from opentms.adapters.http.app import create_app
 from opentms.bootstrap import Database, Services, build_services, open_database
 from opentms.client import ASGIAppTransport
 from tests.conftest import client_for, make_settings
-from tests.support import Merchant
+from tests.support import Merchant, backend_database_url
 
 
 @pytest.fixture(scope="module")
 def sandbox_database_url() -> Iterator[str | None]:
-    if os.environ.get("OPENTMS_TEST_BACKEND", "sqlite") != "postgresql":
-        yield None
-        return
-    import sqlalchemy
-
-    base = os.environ["OPENTMS_TEST_POSTGRES_URL"]
-    schema = f"opentms_sandbox_{uuid.uuid4().hex[:12]}"
-    admin = sqlalchemy.create_engine(base)
-    with admin.begin() as connection:
-        connection.execute(sqlalchemy.text(f"CREATE SCHEMA {schema}"))
-    separator = "&" if "?" in base else "?"
-    yield f"{base}{separator}options=-csearch_path%3D{schema}"
-    with admin.begin() as connection:
-        connection.execute(sqlalchemy.text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
+    with backend_database_url("opentms_sandbox") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -1,12 +1,11 @@
 """A real ``opentms serve`` subprocess in sandbox mode for the sandbox tests:
-any number of workers, SQLite in a temporary directory or a fresh
-PostgreSQL schema, a known admin token, extra ``serve`` options."""
+any number of workers, SQLite in a data directory or a PostgreSQL schema
+(``tests.support.fresh_postgres_schema``), its own admin token or a given
+one, extra ``serve`` options and environment."""
 
 from __future__ import annotations
 
-import secrets
 import subprocess
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,9 +27,17 @@ from tests.conformance.server import (
 @dataclass(frozen=True)
 class Served:
     url: str
-    admin_token: str
+    port: int
+    pid: int
     data_dir: Path
     log_file: Path
+    given_token: str | None = None
+
+    @property
+    def admin_token(self) -> str:
+        """The admin token given to the server, or the one it made in its data
+        directory (a vault has none)."""
+        return self.given_token or (self.data_dir / "admin-token").read_text().strip()
 
     def admin(self) -> httpx.Client:
         """A client of the admin API (base URL /opentms/v1/sandbox)."""
@@ -45,24 +52,6 @@ class Served:
 
 
 @contextmanager
-def postgres_schema(base_url: str) -> Iterator[str]:
-    """A fresh schema on ``base_url`` (dropped after): the database URL to use."""
-    import sqlalchemy
-
-    schema = f"opentms_served_{uuid.uuid4().hex[:12]}"
-    engine = sqlalchemy.create_engine(base_url)
-    with engine.begin() as connection:
-        connection.execute(sqlalchemy.text(f"CREATE SCHEMA {schema}"))
-    separator = "&" if "?" in base_url else "?"
-    try:
-        yield f"{base_url}{separator}options=-csearch_path%3D{schema}"
-    finally:
-        with engine.begin() as connection:
-            connection.execute(sqlalchemy.text(f"DROP SCHEMA {schema} CASCADE"))
-        engine.dispose()
-
-
-@contextmanager
 def serve(
     root: Path,
     *,
@@ -70,12 +59,18 @@ def serve(
     database_url: str | None = None,
     options: tuple[str, ...] = (),
     environment: dict[str, str] | None = None,
+    admin_token: str | None = None,
+    data_dir: Path | None = None,
 ) -> Iterator[Served]:
-    """``opentms serve`` with ``workers`` processes in ``root``, healthy, and
-    stopped afterwards."""
-    token = secrets.token_urlsafe(24)
-    data_dir, log_file = root / "data", root / "server.log"
-    env = {**server_environment(), "OPENTMS_ADMIN_TOKEN": token, **(environment or {})}
+    """``opentms serve`` with ``workers`` processes, healthy, and stopped
+    afterwards; its data in ``data_dir`` (``root/data`` unless given), its log
+    in ``root/server.log``. ``admin_token`` is OPENTMS_ADMIN_TOKEN; without it
+    the server makes its own (``admin-token`` in the data directory)."""
+    data_dir = data_dir or root / "data"
+    log_file = root / "server.log"
+    env = {**server_environment(), **(environment or {})}
+    if admin_token is not None:
+        env["OPENTMS_ADMIN_TOKEN"] = admin_token
     if database_url:
         env["OPENTMS_DATABASE_URL"] = database_url
     for _ in range(START_ATTEMPTS):
@@ -98,7 +93,7 @@ def serve(
         url = f"http://127.0.0.1:{port}"
         if wait_healthy(process, url):
             try:
-                yield Served(url, token, data_dir, log_file)
+                yield Served(url, port, process.pid, data_dir, log_file, admin_token)
             finally:
                 stop(process)
             return

@@ -13,7 +13,7 @@ import os
 import socket
 import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -21,14 +21,9 @@ import httpx
 import pytest
 
 from opentms.client import HTTPSignatureAuth
-from tests.conformance.server import (
-    free_port,
-    opentms_executable,
-    server_environment,
-    stop,
-    wait_healthy,
-)
-from tests.conformance.test_python_sdk import driver_environment
+from tests.conformance.server import opentms_executable, server_environment
+from tests.conformance.test_python_sdk import run_sdk_driver
+from tests.sandbox.served import Served, serve
 
 MERCHANT = "sandbox_faults"
 WORKERS = 2
@@ -36,25 +31,10 @@ DRIVER = "tests.sandbox.python_sdk_sandbox_driver"
 DRIVER_SECONDS = 120
 
 
-@dataclass(frozen=True)
-class SandboxServer:
-    url: str
-    port: int
-    pid: int
-    data_dir: Path
+@dataclass(frozen=True, kw_only=True)
+class SandboxServer(Served):
     bundle_dir: Path
     merchant_id: str
-
-    @property
-    def admin_token(self) -> str:
-        return (self.data_dir / "admin-token").read_text().strip()
-
-    def admin(self) -> httpx.Client:
-        return httpx.Client(
-            base_url=f"{self.url}/opentms/v1/sandbox",
-            headers={"authorization": f"Bearer {self.admin_token}"},
-            timeout=30,
-        )
 
     def auth(self) -> HTTPSignatureAuth:
         bundle = json.loads((self.bundle_dir / f"{self.merchant_id}.json").read_text())
@@ -142,63 +122,40 @@ def sandbox_server(
     if sandbox_database_url is not None:
         environment["OPENTMS_DATABASE_URL"] = sandbox_database_url
     root = tmp_path_factory.mktemp("sandbox-server")
-    data_dir, log_file, bundle_dir = sandbox_data_dir, root / "server.log", root / "bundles"
+    data_dir, bundle_dir = sandbox_data_dir, root / "bundles"
     bundle_dir.mkdir()
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    with log_file.open("ab") as log:
-        process = subprocess.Popen(
-            [
-                str(opentms_executable()),
-                "serve",
-                f"--port={port}",
-                f"--workers={WORKERS}",
-                f"--data-dir={data_dir}",
-            ],
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=environment,
-        )
-    try:
-        if not wait_healthy(process, url):
-            pytest.fail(f"opentms serve did not start:\n{log_file.read_text()[-4000:]}")
+    with serve(
+        root, workers=WORKERS, database_url=sandbox_database_url, data_dir=data_dir
+    ) as running:
         created = subprocess.run(
             [str(opentms_executable()), "merchants", "create", MERCHANT, "--out", str(bundle_dir),
-             "--data-dir", str(data_dir), "--server-url", url],
+             "--data-dir", str(data_dir), "--server-url", running.url],
             stdin=subprocess.DEVNULL, capture_output=True, text=True, env=environment,
             timeout=60, check=False,
         )  # fmt: skip
         if created.returncode != 0:
             pytest.fail(f"opentms merchants create failed:\n{created.stderr}")
-        yield SandboxServer(url, port, process.pid, data_dir, bundle_dir, MERCHANT)
-    finally:
-        stop(process)
+        yield SandboxServer(
+            **{field.name: getattr(running, field.name) for field in fields(running)},
+            bundle_dir=bundle_dir,
+            merchant_id=MERCHANT,
+        )
 
 
-def run_sdk_driver(
+def run_driver(
     python: Path, server: SandboxServer, workdir: Path, *arguments: str
 ) -> list[dict[str, Any]]:
     """Run the SDK driver (``python_sdk_sandbox_driver``) with the SDK venv's
     interpreter; its report, one entry per SDK call."""
-    report = workdir / "report.json"
-    done = subprocess.run(
-        [
-            str(python), "-W", "ignore::UserWarning", "-m", DRIVER,
-            f"--server-url={server.url}", f"--bundle-dir={server.bundle_dir}",
-            f"--merchant={server.merchant_id}", f"--report={report}", *arguments,
-        ],
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        cwd=workdir,
-        env=driver_environment(),
+    calls: list[dict[str, Any]] = run_sdk_driver(
+        python,
+        DRIVER,
+        workdir,
+        workdir / "report.json",
+        f"--server-url={server.url}",
+        f"--bundle-dir={server.bundle_dir}",
+        f"--merchant={server.merchant_id}",
+        *arguments,
         timeout=DRIVER_SECONDS,
-        check=False,
-    )  # fmt: skip
-    if done.returncode != 0 or not report.exists():
-        pytest.fail(
-            f"the SDK driver exited {done.returncode}:\n{(done.stdout + done.stderr)[-4000:]}"
-        )
-    calls: list[dict[str, Any]] = json.loads(report.read_text())
+    )
     return calls

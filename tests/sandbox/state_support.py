@@ -1,12 +1,11 @@
-"""Helpers of the reset and snapshot tests: a merchant's vault filled through
+"""Helpers of the reset and snapshot tests: a merchant of the test's own and
+its client (the fixtures ``merchant`` and ``client``), its vault filled through
 the API, read back through the API, rows of the sandbox's own tables, and a
 real ``opentms serve --workers 2`` over a database of its own."""
 
 from __future__ import annotations
 
-import os
 import secrets
-import subprocess
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,11 +14,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-import sqlalchemy
+import pytest
 from sqlalchemy import Engine, func, select
+from starlette.applications import Starlette
 
 from opentms.adapters.storage.tables import sandbox_faults, sandbox_journal
-from opentms.bootstrap import Database, open_database
+from opentms.bootstrap import Database, Services, open_database
 from tests.api.factories import (
     CUSTOMERS,
     II,
@@ -30,16 +30,17 @@ from tests.api.factories import (
     make_customer_payment_instrument,
     make_shipping_address,
 )
-from tests.api.tokens_support import VISA, create_ii, issue, token_id_of
-from tests.conformance.server import (
-    free_port,
-    opentms_executable,
-    server_environment,
-    stop,
-    wait_healthy,
+from tests.api.tokens_support import (
+    VISA,
+    create_ii,
+    issue,
+    new_merchant,
+    signed_client,
+    token_id_of,
 )
 from tests.conftest import make_settings
-from tests.support import Merchant
+from tests.sandbox.served import serve
+from tests.support import Merchant, backend_database_url
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,20 @@ class Vault:
             f"{II}/{self.instrument_identifier_id}",
             f"/tms/v2/tokenized-cards/{self.token_id}",
         ]
+
+
+@pytest.fixture
+def merchant(request: pytest.FixtureRequest, sandbox_services: Services) -> Merchant:
+    """A merchant of this test alone (a reset with merchants wipes them all),
+    named after the test module (``reset_…``, ``snapshots_…``)."""
+    return new_merchant(sandbox_services, request.module.__name__.rpartition(".test_")[2])
+
+
+@pytest.fixture
+def client(sandbox_app: Starlette, merchant: Merchant) -> Iterator[httpx.Client]:
+    """A TMS client signing as :func:`merchant`."""
+    with signed_client(sandbox_app, merchant) as c:
+        yield c
 
 
 def fill(client: httpx.Client, merchant: Merchant) -> Vault:
@@ -130,70 +145,17 @@ def fault_count(engine: Engine) -> int:
 
 
 @contextmanager
-def serve(
-    data_dir: Path, database_url: str | None, admin_token: str, workers: int = 2
-) -> Iterator[str]:
-    """A real ``opentms serve --workers N`` over ``data_dir`` (and
-    ``database_url``), in sandbox mode with ``admin_token``; its base URL."""
-    environment = server_environment()
-    environment["OPENTMS_ADMIN_TOKEN"] = admin_token
-    if database_url is not None:
-        environment["OPENTMS_DATABASE_URL"] = database_url
-    port = free_port()
-    log_path = data_dir / "serve.log"
-    with log_path.open("ab") as log:
-        process = subprocess.Popen(
-            [
-                str(opentms_executable()),
-                "serve",
-                f"--port={port}",
-                f"--workers={workers}",
-                f"--data-dir={data_dir}",
-            ],
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=environment,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        if not wait_healthy(process, url):
-            raise AssertionError(f"opentms serve did not start:\n{log_path.read_text()[-3000:]}")
-        yield url
-    finally:
-        stop(process)
-
-
-def fresh_postgres_schema() -> tuple[str, str] | None:
-    """On OPENTMS_TEST_BACKEND=postgresql, a new schema and the URL that uses it."""
-    if os.environ.get("OPENTMS_TEST_BACKEND", "sqlite") != "postgresql":
-        return None
-    base = os.environ["OPENTMS_TEST_POSTGRES_URL"]
-    schema = f"opentms_state_{uuid.uuid4().hex[:12]}"
-    separator = "&" if "?" in base else "?"
-    return schema, f"{base}{separator}options=-csearch_path%3D{schema}"
-
-
-@contextmanager
 def served(data_dir: Path) -> Iterator[tuple[str, str, Database]]:
     """A real ``opentms serve --workers 2`` over a database of its own (SQLite
     in ``data_dir``, or a fresh PostgreSQL schema): its URL, its admin token,
     and the same database opened in this process."""
-    schema = fresh_postgres_schema()
-    database_url = schema[1] if schema else None
-    admin = None
-    if schema is not None:
-        admin = sqlalchemy.create_engine(os.environ["OPENTMS_TEST_POSTGRES_URL"])
-        with admin.begin() as conn:
-            conn.execute(sqlalchemy.text(f"CREATE SCHEMA {schema[0]}"))
-    database = open_database(make_settings(data_dir, database_url=database_url))
-    token = secrets.token_urlsafe(24)
-    try:
-        with serve(data_dir, database_url, token) as url:
-            yield url, token, database
-    finally:
-        database.close()
-        if admin is not None and schema is not None:
-            with admin.begin() as conn:
-                conn.execute(sqlalchemy.text(f"DROP SCHEMA {schema[0]} CASCADE"))
-            admin.dispose()
+    with backend_database_url("opentms_state") as database_url:
+        database = open_database(make_settings(data_dir, database_url=database_url))
+        token = secrets.token_urlsafe(24)
+        try:
+            with serve(
+                data_dir, data_dir=data_dir, workers=2, database_url=database_url, admin_token=token
+            ) as server:
+                yield server.url, token, database
+        finally:
+            database.close()

@@ -6,12 +6,9 @@ is tested here too."""
 
 from __future__ import annotations
 
-import os
+import contextlib
 import re
-import subprocess
-import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,94 +18,35 @@ import pytest
 from opentms.client import HTTPSignatureAuth
 from opentms.domain import ids, randomness
 from opentms.domain.randomness import DeterministicSource, ProcessCounter
-from tests.conformance.server import (
-    free_port,
-    opentms_executable,
-    server_environment,
-    stop,
-    wait_healthy,
-)
+from tests.sandbox.served import Served
+from tests.sandbox.served import serve as serve_sandbox
+from tests.support import backend_database_url
 
 _MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T[\d:.]+Z?$")
 
 
-@dataclass(frozen=True)
-class Server:
-    url: str
-    admin_token: str
-
-
 @pytest.fixture
-def postgres_schemas() -> Iterator[list[str]]:
-    """Fresh PostgreSQL schemas for the servers on OPENTMS_TEST_BACKEND=postgresql
-    (dropped after); unused on SQLite."""
-    created: list[str] = []
-    yield created
-    if created:
-        import sqlalchemy
+def serve(tmp_path: Path) -> Iterator[Any]:
+    """Starts `opentms serve` subprocesses with the given options, each on a
+    database of its own; stops them (and drops their schemas) after."""
+    with contextlib.ExitStack() as stack:
+        started: list[Served] = []
 
-        engine = sqlalchemy.create_engine(os.environ["OPENTMS_TEST_POSTGRES_URL"])
-        with engine.begin() as connection:
-            for schema in created:
-                connection.execute(sqlalchemy.text(f"DROP SCHEMA {schema} CASCADE"))
-        engine.dispose()
+        def start(*options: str, workers: int = 1) -> Served:
+            root = tmp_path / f"server-{len(started)}"
+            root.mkdir()
+            database_url = stack.enter_context(backend_database_url("opentms_det"))
+            started.append(
+                stack.enter_context(
+                    serve_sandbox(root, workers=workers, database_url=database_url, options=options)
+                )
+            )
+            return started[-1]
 
-
-@pytest.fixture
-def serve(tmp_path: Path, postgres_schemas: list[str]) -> Iterator[Any]:
-    """Starts `opentms serve` subprocesses with the given options; stops them after."""
-    processes: list[subprocess.Popen[bytes]] = []
-
-    def start(*options: str, workers: int = 1) -> Server:
-        data_dir = tmp_path / f"server-{len(processes)}"
-        environment = server_environment()
-        if os.environ.get("OPENTMS_TEST_BACKEND") == "postgresql":
-            environment["OPENTMS_DATABASE_URL"] = _fresh_schema(postgres_schemas)
-        port = free_port()
-        log = (tmp_path / f"server-{len(processes)}.log").open("ab")
-        process = subprocess.Popen(
-            [
-                str(opentms_executable()),
-                "serve",
-                f"--port={port}",
-                f"--workers={workers}",
-                f"--data-dir={data_dir}",
-                *options,
-            ],
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=environment,
-        )
-        log.close()
-        processes.append(process)
-        url = f"http://127.0.0.1:{port}"
-        if not wait_healthy(process, url):
-            logged = (tmp_path / f"server-{len(processes) - 1}.log").read_text()
-            pytest.fail(f"opentms serve did not start:\n{logged[-3000:]}")
-        token = (data_dir / "admin-token").read_text().strip()
-        return Server(url, token)
-
-    yield start
-    for process in processes:
-        stop(process)
+        yield start
 
 
-def _fresh_schema(created: list[str]) -> str:
-    import sqlalchemy
-
-    base = os.environ["OPENTMS_TEST_POSTGRES_URL"]
-    schema = f"opentms_det_{uuid.uuid4().hex[:12]}"
-    engine = sqlalchemy.create_engine(base)
-    with engine.begin() as connection:
-        connection.execute(sqlalchemy.text(f"CREATE SCHEMA {schema}"))
-    engine.dispose()
-    created.append(schema)
-    separator = "&" if "?" in base else "?"
-    return f"{base}{separator}options=-csearch_path%3D{schema}"
-
-
-def scenario(server: Server) -> list[Any]:
+def scenario(server: Served) -> list[Any]:
     """The same requests, one after another: a merchant, an instrument
     identifier, a customer with a payment instrument, a standalone payment
     instrument and a tokenized card. Answers every body, times left out."""

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from tests.conformance.test_python_sdk import python_sdk
-from tests.sandbox.server import SandboxServer, run_sdk_driver, sandbox_server
+from tests.sandbox.server import SandboxServer, run_driver, sandbox_server
 
 __all__ = ["python_sdk", "sandbox_server"]  # fixtures
 
@@ -92,7 +92,7 @@ def test_a_fault_makes_the_python_sdk_raise_and_the_next_call_succeeds(
     sandbox_server: SandboxServer, python_sdk: Path, tmp_path: Path
 ) -> None:
     add(sandbox_server, method="POST", path=CUSTOMERS, status=503, reason="SYSTEM_ERROR", times=1)
-    first, second = run_sdk_driver(python_sdk, sandbox_server, tmp_path, "--scenario=twice")
+    first, second = run_driver(python_sdk, sandbox_server, tmp_path, "--scenario=twice")
     assert (first["ok"], first["status"], first["error"]) == (False, 503, "ApiException")
     assert json.loads(first["body"])["errors"][0]["reason"] == "SYSTEM_ERROR"
     assert (second["ok"], second["status"]) == (True, 201), second
@@ -103,7 +103,7 @@ def test_a_reset_makes_the_python_sdk_raise_and_the_next_call_succeeds(
     sandbox_server: SandboxServer, python_sdk: Path, tmp_path: Path
 ) -> None:
     add(sandbox_server, method="POST", path=CUSTOMERS, connection="reset", times=1)
-    first, second = run_sdk_driver(python_sdk, sandbox_server, tmp_path, "--scenario=twice")
+    first, second = run_driver(python_sdk, sandbox_server, tmp_path, "--scenario=twice")
     assert first["ok"] is False
     assert first["status"] is None
     assert first["error"] == "ProtocolError", first

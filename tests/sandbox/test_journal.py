@@ -6,13 +6,9 @@ holds a card number, a security code, a cryptogram or a secret."""
 from __future__ import annotations
 
 import base64
-import fcntl
 import hashlib
 import json
-import os
 import re
-import subprocess
-import uuid
 from collections.abc import Generator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,7 +17,6 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-import sqlalchemy
 from cryptography.hazmat.primitives.asymmetric import rsa
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
@@ -55,18 +50,15 @@ from tests.api.tokens_support import (
     new_merchant,
     presentation,
 )
-from tests.conformance.server import (
-    free_port,
-    opentms_executable,
-    server_environment,
-    stop,
-    wait_healthy,
-)
+from tests.conformance.test_python_sdk import python_sdk, run_sdk_python
 from tests.conftest import client_for, make_settings
-from tests.support import Merchant, make_pan
+from tests.sandbox.served import serve
+from tests.support import Merchant, backend_database_url, make_pan
 
 JSON = dict[str, Any]
 EXPIRY_FIELDS = {"expirationMonth": "12", "expirationYear": "2031"}
+
+__all__ = ["python_sdk"]  # the fixture, used by name
 
 
 @pytest.fixture(autouse=True)
@@ -754,19 +746,8 @@ def test_long_text_is_cut_after_masking() -> None:
 @pytest.fixture
 def worker_database_url() -> Iterator[str | None]:
     """None (SQLite in the data directory), or a fresh PostgreSQL schema of its own."""
-    if os.environ.get("OPENTMS_TEST_BACKEND", "sqlite") != "postgresql":
-        yield None
-        return
-    base = os.environ["OPENTMS_TEST_POSTGRES_URL"]
-    schema = f"opentms_journal_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base)
-    with admin.begin() as connection:
-        connection.execute(sqlalchemy.text(f"CREATE SCHEMA {schema}"))
-    separator = "&" if "?" in base else "?"
-    yield f"{base}{separator}options=-csearch_path%3D{schema}"
-    with admin.begin() as connection:
-        connection.execute(sqlalchemy.text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
+    with backend_database_url("opentms_journal") as url:
+        yield url
 
 
 @pytest.fixture
@@ -782,27 +763,8 @@ def two_workers(
     assert services.sandbox is not None
     admin_token = services.sandbox.admin_token
     services.close()
-    environment = server_environment()
-    if worker_database_url is not None:
-        environment["OPENTMS_DATABASE_URL"] = worker_database_url
-    port = free_port()
-    log_file = tmp_path / "server.log"
-    command = [str(opentms_executable()), "serve", f"--port={port}", "--workers=2"]
-    with log_file.open("ab") as log:
-        process = subprocess.Popen(
-            [*command, f"--data-dir={data_dir}"],
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=environment,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        if not wait_healthy(process, url):
-            pytest.fail(log_file.read_text(errors="replace")[-4000:])
-        yield url, admin_token, merchant
-    finally:
-        stop(process)
+    with serve(tmp_path, workers=2, database_url=worker_database_url) as server:
+        yield server.url, admin_token, merchant
 
 
 def test_every_worker_writes_to_the_one_journal(two_workers: tuple[str, str, Merchant]) -> None:
@@ -875,37 +837,11 @@ print(status)
 """
 
 
-@pytest.fixture(scope="session")
-def official_sdk() -> Path:
-    """The interpreter of the conformance tests' virtualenv of the official
-    Python SDK, built there on first use."""
-    from tests.conformance import test_python_sdk as conformance
-
-    venv = conformance.sdk_venv_dir()
-    marker = venv / "opentms-conformance.json"
-    expected = {"requirements": list(conformance.SDK_REQUIREMENTS)}
-    venv.parent.mkdir(parents=True, exist_ok=True)
-    with (venv.parent / f"{venv.name}.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        ready = marker.exists() and json.loads(marker.read_text()) == expected
-        if not ready or not conformance.venv_python(venv).exists():
-            conformance.build_sdk_venv(venv, marker)
-    return conformance.venv_python(venv)
-
-
 def _sdk_post(python: Path, url: str, merchant: Merchant, secret: str, pan: str, cwd: Path) -> int:
-    from tests.conformance.test_python_sdk import driver_environment
-
     registration = merchant.registration
     arguments = [url, merchant.id, registration.key_id, secret, pan]
-    done = subprocess.run(
-        [str(python), "-W", "ignore", "-c", _SDK_SCRIPT, *arguments],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=driver_environment(),
-        cwd=cwd,
-        check=False,
+    done = run_sdk_python(
+        python, "-W", "ignore", "-c", _SDK_SCRIPT, *arguments, cwd=cwd, timeout=120
     )
     assert done.returncode == 0, done.stderr[-2000:]
     return int(done.stdout.strip().splitlines()[-1])
@@ -913,15 +849,15 @@ def _sdk_post(python: Path, url: str, merchant: Merchant, secret: str, pan: str,
 
 @pytest.mark.conformance
 def test_the_journal_shows_why_the_official_sdk_was_refused(
-    two_workers: tuple[str, str, Merchant], official_sdk: Path, tmp_path: Path
+    two_workers: tuple[str, str, Merchant], python_sdk: Path, tmp_path: Path
 ) -> None:
     url, admin_token, merchant = two_workers
     admin = {"authorization": f"Bearer {admin_token}"}
     pan = make_pan("411111")
     wrong_secret = base64.b64encode(b"a secret the server does not know").decode()
-    assert _sdk_post(official_sdk, url, merchant, wrong_secret, pan, tmp_path) == 401
+    assert _sdk_post(python_sdk, url, merchant, wrong_secret, pan, tmp_path) == 401
     secret = merchant.registration.shared_secret
-    assert _sdk_post(official_sdk, url, merchant, secret, pan, tmp_path) == 201
+    assert _sdk_post(python_sdk, url, merchant, secret, pan, tmp_path) == 201
     listing = httpx.get(f"{url}/opentms/v1/sandbox/journal", headers=admin)
     assert pan not in listing.text
     accepted, refused = listing.json()["entries"]

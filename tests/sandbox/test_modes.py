@@ -4,8 +4,6 @@ sandbox-only settings refuse to start; sandbox mode is the default."""
 
 from __future__ import annotations
 
-import contextlib
-import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,8 +18,7 @@ from opentms.client import ASGIAppTransport
 from opentms.config import SANDBOX_ONLY, Settings
 from tests.conformance.server import opentms_executable, server_environment
 from tests.conftest import client_for
-from tests.sandbox.served import postgres_schema
-from tests.support import Merchant
+from tests.support import Merchant, backend_database_url
 
 ADMIN_PATHS = [
     ("GET", "/opentms/v1/sandbox"),
@@ -55,11 +52,7 @@ SANDBOX_VALUES = {
 def vault(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
     """A vault of its own: its own master key, so its own database too."""
     data_dir = tmp_path_factory.mktemp("vault")
-    with contextlib.ExitStack() as stack:
-        database_url = None
-        if os.environ.get("OPENTMS_TEST_BACKEND", "sqlite") == "postgresql":
-            base = os.environ["OPENTMS_TEST_POSTGRES_URL"]
-            database_url = stack.enter_context(postgres_schema(base))
+    with backend_database_url("opentms_served") as database_url:
         settings = Settings(data_dir=data_dir, mode="vault", database_url=database_url)
         services = build_services(settings)
         yield services

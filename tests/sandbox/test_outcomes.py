@@ -39,7 +39,7 @@ from tests.api.tokens_support import (
 )
 from tests.conformance.test_python_sdk import python_sdk
 from tests.conftest import client_for, make_settings
-from tests.sandbox.server import SandboxServer, run_sdk_driver, sandbox_server
+from tests.sandbox.server import SandboxServer, run_driver, sandbox_server
 from tests.support import Merchant, make_pan
 
 __all__ = ["python_sdk", "sandbox_server"]  # fixtures
@@ -314,7 +314,7 @@ def test_the_python_sdk_sends_the_header(
     """``api_client.set_default_header`` or the configuration's
     ``default_headers``: the SDK signs the request as usual and adds the header."""
     pan = VISA.new_pan()
-    (call,) = run_sdk_driver(
+    (call,) = run_driver(
         python_sdk, sandbox_server, tmp_path, "--scenario=outcome",
         "--outcome=provisioning=CARD_NOT_ALLOWED", f"--pan={pan}", f"--via={via}",
     )  # fmt: skip
@@ -327,7 +327,7 @@ def test_the_python_sdk_sends_the_header(
 def test_the_python_sdk_raises_on_a_bad_outcome(
     sandbox_server: SandboxServer, python_sdk: Path, tmp_path: Path
 ) -> None:
-    (call,) = run_sdk_driver(
+    (call,) = run_driver(
         python_sdk, sandbox_server, tmp_path, "--scenario=outcome",
         "--outcome=provisioning=MAYBE", f"--pan={VISA.new_pan()}",
     )  # fmt: skip

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import collections
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +28,11 @@ from tests.sandbox.state_support import (
     Vault,
     add_fault,
     add_journal_entry,
+    client,
     fault_count,
     fill,
     journal_merchants,
+    merchant,
     served,
     statuses,
 )
@@ -47,18 +48,7 @@ VAULT_TABLES = {
 }
 ALL = [200, 200, 200, 200, 200]
 NONE = [404, 404, 404, 404, 404]
-
-
-@pytest.fixture
-def merchant(sandbox_services: Services) -> Merchant:
-    """A merchant of this test alone (a reset with merchants wipes them all)."""
-    return new_merchant(sandbox_services, "reset")
-
-
-@pytest.fixture
-def client(sandbox_app: Starlette, merchant: Merchant) -> Iterator[httpx.Client]:
-    with signed_client(sandbox_app, merchant) as c:
-        yield c
+__all__ = ["client", "merchant"]  # fixtures
 
 
 def reset(admin_client: httpx.Client, body: dict[str, Any]) -> dict[str, Any]:

@@ -5,17 +5,16 @@ PostgreSQL with two; deterministic ids across two fresh servers."""
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conformance.test_python_sdk import driver_environment, python_sdk
-from tests.sandbox.served import Served, postgres_schema, serve
+from tests.conformance.test_python_sdk import python_sdk, run_sdk_driver
+from tests.sandbox.served import Served, serve
+from tests.support import fresh_postgres_schema
 
 pytestmark = pytest.mark.conformance
 __all__ = ["python_sdk"]  # the fixture, used by name
@@ -37,7 +36,7 @@ def _database_url(backend: str) -> Iterator[str | None]:
     base = os.environ.get("OPENTMS_TEST_POSTGRES_URL")
     if not base:
         pytest.skip("OPENTMS_TEST_POSTGRES_URL is not set")
-    with postgres_schema(base) as url:
+    with fresh_postgres_schema(base, "opentms_served") as url:
         yield url
 
 
@@ -52,31 +51,17 @@ def served(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Served]:
 def run_driver(
     python: Path, server: Served, merchant: str, workdir: Path, *extra: str
 ) -> dict[str, Any]:
-    report = workdir / f"report-{merchant}.json"
-    done = subprocess.run(
-        [
-            str(python),
-            "-W",
-            "ignore::UserWarning",
-            "-m",
-            DRIVER,
-            f"--server-url={server.url}",
-            f"--admin-token={server.admin_token}",
-            f"--merchant={merchant}",
-            f"--report={report}",
-            *extra,
-        ],
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        cwd=workdir,
-        env=driver_environment(),
+    result: dict[str, Any] = run_sdk_driver(
+        python,
+        DRIVER,
+        workdir,
+        workdir / f"report-{merchant}.json",
+        f"--server-url={server.url}",
+        f"--admin-token={server.admin_token}",
+        f"--merchant={merchant}",
+        *extra,
         timeout=180,
-        check=False,
     )
-    if done.returncode != 0 or not report.exists():
-        pytest.fail(f"the driver exited {done.returncode}:\n{(done.stdout + done.stderr)[-4000:]}")
-    result: dict[str, Any] = json.loads(report.read_text())
     return result
 
 

@@ -6,18 +6,17 @@ fresh `--deterministic` servers answer the SDK the same customer ids."""
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conformance.test_python_sdk import driver_environment, python_sdk
-from tests.sandbox.test_deterministic import postgres_schemas, serve
+from tests.conformance.test_python_sdk import python_sdk, run_sdk_python
+from tests.sandbox.test_deterministic import serve
 
 pytestmark = pytest.mark.conformance
 
-__all__ = ["postgres_schemas", "python_sdk", "serve"]
+__all__ = ["python_sdk", "serve"]
 
 KEY_ID = "sdk-seeded-key"
 SECRET = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
@@ -65,23 +64,16 @@ def sdk_configuration(url: str) -> dict[str, Any]:
 
 
 def run_sdk(python: Path, url: str, workdir: Path) -> dict[str, Any]:
-    done = subprocess.run(
-        [
-            str(python),
-            "-W",
-            "ignore",
-            "-c",
-            SDK_SCRIPT,
-            json.dumps(sdk_configuration(url)),
-            CUSTOMER,
-        ],
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
+    done = run_sdk_python(
+        python,
+        "-W",
+        "ignore",
+        "-c",
+        SDK_SCRIPT,
+        json.dumps(sdk_configuration(url)),
+        CUSTOMER,
         cwd=workdir,
-        env=driver_environment(),
         timeout=120,
-        check=False,
     )
     assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
     answer: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])

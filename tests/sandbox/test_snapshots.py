@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import threading
 import zlib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -24,7 +23,7 @@ from opentms.adapters.http.routes.sandbox.state import (
 )
 from opentms.adapters.storage.sandbox_snapshots import SNAPSHOT_TABLES
 from opentms.adapters.storage.tables import sandbox_snapshots
-from opentms.bootstrap import Database, Services, build_services
+from opentms.bootstrap import Database, build_services
 from opentms.client import ASGIAppTransport
 from opentms.domain.errors import InvalidFields
 from tests.api.factories import (
@@ -40,23 +39,13 @@ from tests.api.tokens_support import (
     authorize,
     create_ii,
     issue,
-    new_merchant,
     signed_client,
     token_id_of,
 )
-from tests.sandbox.state_support import fill, served, view
+from tests.sandbox.state_support import client, fill, merchant, served, view
 from tests.support import Merchant, make_pan
 
-
-@pytest.fixture
-def merchant(sandbox_services: Services) -> Merchant:
-    return new_merchant(sandbox_services, "snap")
-
-
-@pytest.fixture
-def client(sandbox_app: Starlette, merchant: Merchant) -> Iterator[httpx.Client]:
-    with signed_client(sandbox_app, merchant) as c:
-        yield c
+__all__ = ["client", "merchant"]  # fixtures
 
 
 @pytest.fixture(autouse=True)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import socket
 import tempfile
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,7 +23,8 @@ from opentms.testing import (
     Sandbox,
     SandboxStartFailed,
 )
-from tests.testing.conftest import fresh_database
+from tests.support import backend_database_url, fresh_postgres_schema
+from tests.testing.conftest import PREFIX
 from tests.testing.fake_admin import TOKEN, RunningFake, running_fake_admin
 
 
@@ -159,25 +159,21 @@ def test_two_workers_share_the_clock() -> None:
 def test_a_sandbox_on_postgresql(postgres_url: str) -> None:
     import sqlalchemy
 
-    schema = f"opentms_plugin_{uuid.uuid4().hex[:12]}"
-    engine = sqlalchemy.create_engine(postgres_url)
-    with engine.begin() as connection:
-        connection.execute(sqlalchemy.text(f"CREATE SCHEMA {schema}"))
-    separator = "&" if "?" in postgres_url else "?"
-    url = f"{postgres_url}{separator}options=-csearch_path%3D{schema}"
-    try:
-        with Sandbox(database_url=url) as sandbox:
-            assert not (sandbox.data_dir / "opentms.db").exists()
-            sandbox.clock.advance(60)
+    with (
+        fresh_postgres_schema(postgres_url, PREFIX) as url,
+        Sandbox(database_url=url) as sandbox,
+    ):
+        assert not (sandbox.data_dir / "opentms.db").exists()
+        sandbox.clock.advance(60)
+        engine = sqlalchemy.create_engine(url)  # the schema is its search_path
+        try:
             with engine.connect() as connection:
                 offset = connection.execute(
-                    sqlalchemy.text(f"SELECT clock_offset_us FROM {schema}.sandbox_state")  # noqa: S608
+                    sqlalchemy.text("SELECT clock_offset_us FROM sandbox_state")
                 ).scalar_one()
-            assert offset == 60_000_000
-    finally:
-        with engine.begin() as connection:
-            connection.execute(sqlalchemy.text(f"DROP SCHEMA {schema} CASCADE"))
-        engine.dispose()
+        finally:
+            engine.dispose()
+        assert offset == 60_000_000
 
 
 # -- the admin API client and the merchant's credentials, over the fake --------
@@ -274,7 +270,10 @@ def test_reset_to_seed_brings_the_seeded_merchant_back() -> None:
     merchant = {"merchantId": "seeded", "keyId": "seeded-key", "sharedSecret": secret}
     seed = {"version": 1, "merchants": [merchant]}
     # A database of its own: another sandbox's has server keys under another master key.
-    with fresh_database() as database_url, Sandbox(seed=seed, database_url=database_url) as sandbox:
+    with (
+        backend_database_url(PREFIX) as database_url,
+        Sandbox(seed=seed, database_url=database_url) as sandbox,
+    ):
         auth = HTTPSignatureAuth("seeded", "seeded-key", secret)
         with Client(sandbox.url, auth=auth, max_retries=0) as client:
             client.customers.create({"buyerInformation": {"email": "ada@example.com"}})
