@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import socket
 import tempfile
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -146,13 +147,17 @@ def test_an_admin_error_carries_the_envelope(sandbox: Sandbox) -> None:
 
 def test_two_workers_share_the_clock() -> None:
     with Sandbox(workers=2) as sandbox:
+        # Ready once one worker answers; the other may still be starting.
+        deadline = time.monotonic() + 30
+        while sandbox.log_file.read_text().count("Started server process") < 2:
+            assert time.monotonic() < deadline, sandbox.log_file.read_text()
+            time.sleep(0.05)
         sandbox.clock.advance(86400)
         offsets = set()
         for _ in range(8):  # a connection each, so that both workers answer
             with AdminAPI(sandbox.url, sandbox.admin_token) as admin:
                 offsets.add(admin.clock()["offsetSeconds"])
         assert offsets == {86400}
-        assert sandbox.log_file.read_text().count("Started server process") == 2
 
 
 @pytest.mark.postgres
