@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.api.tokens_support import (
     VISA,
@@ -131,3 +133,40 @@ def test_credentials_issued_before_the_expiry_are_declined_after_it(
     tokenized = issue(sandbox_client, sandbox_merchant, ii["id"])["tokenizedCard"]
     admin_client.post("/clock", json={"advance": f"P{4 * 366}D"})
     assert authorize(sandbox_client, tokenized) == declined("TOKEN_EXPIRED", VISA)
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=40),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    body=st.dictionaries(st.sampled_from(["advance", "set", "other"]), _JSON, max_size=3)
+    | st.dictionaries(
+        st.just("advance"),
+        st.from_regex(r"-?P(\d{0,7}D)?(T(\d{0,8}H)?(\d{0,9}M)?(\d{0,12}S)?)?", fullmatch=True),
+        min_size=1,
+    )
+)
+def test_any_move_is_applied_whole_or_refused_whole(
+    admin_client: httpx.Client, body: dict[str, object]
+) -> None:
+    """Arbitrary bodies: 200 with the offset the body asked for, or 400 naming
+    a field with the clock unchanged; never a 500."""
+    admin_client.delete("/clock")
+    response = admin_client.post("/clock", json=body)
+    assert response.status_code in (200, 400), response.text
+    offset = admin_client.get("/clock").json()["offsetSeconds"]
+    if response.status_code == 400:
+        assert response.json()["errors"][0]["details"]
+        assert offset == 0.0
+    else:
+        assert offset == response.json()["offsetSeconds"]
+        assert abs(offset) <= 50 * 366 * 86_400
