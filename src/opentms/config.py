@@ -63,6 +63,25 @@ class Settings(BaseSettings):
     # Request journal entries kept (the oldest go first); 0 keeps none.
     journal_limit: int = Field(default=10_000, ge=0, le=1_000_000)
 
+    # TMS webhooks (docs/webhooks.md).
+    # Whether this process runs a dispatcher (every server process does by
+    # default; they share the queue, each notification sent by one of them).
+    webhook_dispatcher: bool = True
+    # How often a dispatcher looks for due notifications when nothing woke it.
+    webhook_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    # Limits of one request to a receiver.
+    webhook_connect_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    webhook_read_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    # What v-c-signature signs after "t.": the compact JSON of the payload
+    # member ("payload", as CyberSource's plugins verify) or the whole body.
+    webhook_signature_input: Literal["payload", "body"] = "payload"
+    # A new signing key signs only once this many seconds have passed (the
+    # old one signs meanwhile), so receivers can install it first.
+    webhook_key_overlap_seconds: int = Field(default=3_600, ge=0, le=30 * 86_400)
+    # Vault mode: loopback, private and link-local receivers are refused unless
+    # listed here (comma-separated host names, addresses or CIDR networks).
+    webhook_allowed_destinations: str = ""
+
     @model_validator(mode="after")
     def _sandbox_only(self) -> Settings:
         if self.mode == "vault":

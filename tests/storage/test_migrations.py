@@ -42,6 +42,11 @@ def _check_round_trip(engine: Engine) -> None:
         "sandbox_journal",
         "sandbox_faults",
         "sandbox_snapshots",
+        "webhook_subscriptions",
+        "webhook_keys",
+        "webhook_events",
+        "webhook_notifications",
+        "webhook_attempts",
     }
     assert migrate.current_revision(engine) is None
     head = migrate.head_revision(engine)

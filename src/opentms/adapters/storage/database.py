@@ -29,6 +29,7 @@ from opentms.adapters.storage.repositories import (
     SQLInstrumentIdentifierRepository,
     SQLPaymentInstrumentRepository,
 )
+from opentms.adapters.storage.webhook_outbox import SQLOutbox
 from opentms.crypto.keyring import MerchantKeys
 from opentms.crypto.network_secrets import NetworkSecrets
 from opentms.domain.errors import DatabaseUnavailable, FieldError, InvalidFields
@@ -289,12 +290,15 @@ class SQLUnitOfWork(_Transaction):
         readonly: bool = False,
         *,
         single_statement: bool = False,
+        wake: Callable[[], None] | None = None,
     ) -> None:
         self._engine = engine
         self._secrets = secrets
         self._keys = keys
         self._readonly = readonly
         self._single_statement = single_statement
+        # Called once a commit has queued webhook notifications (the dispatcher's doorbell).
+        self._wake = wake
 
     def __enter__(self) -> SQLUnitOfWork:
         conn = self._open(self._engine, self._readonly, self._single_statement)
@@ -311,7 +315,13 @@ class SQLUnitOfWork(_Transaction):
             self.payment_instruments,
             self.network_tokens,
         )
+        self.outbox = SQLOutbox(conn, keys.merchant_id)
         return self
+
+    def commit(self) -> None:
+        super().commit()
+        if self.outbox.published and self._wake is not None:
+            self._wake()
 
 
 class SQLNetworkUnitOfWork(_Transaction):

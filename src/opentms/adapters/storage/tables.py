@@ -243,10 +243,112 @@ used_tokens = Table(
 )
 
 
+# TMS webhooks (docs/webhooks.md). A merchant's subscriptions, the signing keys
+# of /kms/egress/v2/keys-sym (sealed under the merchant's data key), the events
+# its changes caused (the outbox: written in the change's own transaction), one
+# notification per event and subscription (the dispatchers' queue) and every
+# HTTP request made to a receiver (the delivery history).
+webhook_subscriptions = Table(
+    "webhook_subscriptions",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("merchant_id", ForeignKey("merchants.id"), nullable=False, index=True),
+    Column("api_version", Integer, nullable=False),
+    Column("name", Text),
+    Column("description", Text),
+    # JSON: [{"productId": ..., "eventTypes": [...]}]
+    Column("products", Text, nullable=False),
+    Column("webhook_url", Text, nullable=False),
+    Column("health_check_url", Text),
+    Column("status", String(16), nullable=False),
+    Column("retry_policy", Text, nullable=False),  # JSON, as RetryPolicy's fields
+    Column("notification_scope", Text, nullable=False),  # JSON, as given
+    Column("security_policy", Text, nullable=False),  # JSON, as given
+    Column("created_at", TS, nullable=False),
+    Column("updated_at", TS),
+    # When its receiver was last pinged (a SUSPENDED subscription is pinged again).
+    Column("checked_at", TS),
+    Column("deleted_at", TS),
+    Column("version", Integer, nullable=False),
+)
+
+webhook_keys = Table(
+    "webhook_keys",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("merchant_id", ForeignKey("merchants.id"), nullable=False, index=True),
+    Column("key_sealed", LargeBinary, nullable=False),
+    Column("created_at", TS, nullable=False),
+    # When it starts to sign (a replacement waits for the overlap to end).
+    Column("signs_from", TS, nullable=False),
+    Column("expires_at", TS, nullable=False),
+    Column("client_reference_code", Text),
+)
+
+webhook_events = Table(
+    "webhook_events",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("merchant_id", ForeignKey("merchants.id"), nullable=False, index=True),
+    Column("product_id", String(64), nullable=False),
+    Column("event_type", String(64), nullable=False),
+    Column("payload", Text, nullable=False),  # JSON: the notification's payload member
+    Column("created_at", TS, nullable=False),
+)
+
+webhook_notifications = Table(
+    "webhook_notifications",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("event_id", ForeignKey("webhook_events.id"), nullable=False, index=True),
+    Column("subscription_id", ForeignKey("webhook_subscriptions.id"), nullable=False, index=True),
+    Column("merchant_id", ForeignKey("merchants.id"), nullable=False, index=True),
+    Column("status", String(16), nullable=False),
+    # Attempts made so far (the next one is retry number `attempts`).
+    Column("attempts", Integer, nullable=False),
+    # A replay (/nrtf/v1/webhooks/{id}/replays) sends again what was sent.
+    Column("replay", Boolean, nullable=False),
+    Column("next_attempt_at", TS, nullable=False),  # on the service clock
+    # A dispatcher's claim (real time): no other takes the row before it ends.
+    Column("claimed_by", String(64)),
+    Column("claimed_until", TS),
+    Column("created_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+    Column("delivered_at", TS),
+    Index("ix_webhook_notifications_due", "status", "next_attempt_at"),
+)
+
+webhook_attempts = Table(
+    "webhook_attempts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("notification_id", ForeignKey("webhook_notifications.id"), index=True),
+    Column("subscription_id", ForeignKey("webhook_subscriptions.id"), nullable=False, index=True),
+    Column("merchant_id", ForeignKey("merchants.id"), nullable=False, index=True),
+    Column("attempt", Integer, nullable=False),
+    Column("kind", String(16), nullable=False),  # NEW, RETRY, REPLAY, TEST, HEALTH_CHECK
+    Column("transaction_trace_id", String(80)),
+    Column("at", TS, nullable=False),
+    Column("status_code", Integer),
+    Column("latency_ms", Float, nullable=False),
+    Column("error", Text),
+    Column("response", LargeBinary),  # at most 1 KiB of the receiver's answer
+)
+
+# Children first, as VAULT_TABLES below.
+WEBHOOK_TABLES: tuple[Table, ...] = (
+    webhook_attempts,
+    webhook_notifications,
+    webhook_events,
+    webhook_subscriptions,
+    webhook_keys,
+)
+
 # A merchant's vault, in an order that deletes every row before the rows it
 # refers to (reversed: inserts every row after them).
 VAULT_TABLES: tuple[Table, ...] = (
     token_transactions,
+    *WEBHOOK_TABLES,
     network_tokens,
     payment_instruments,
     shipping_addresses,

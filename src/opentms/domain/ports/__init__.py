@@ -14,7 +14,8 @@ them, and tests/services/fakes.py fakes them. Import them from here.
 - :mod:`~opentms.domain.ports.journal`: the sandbox's request journal.
 - :mod:`~opentms.domain.ports.state`: the sandbox's reset and snapshots.
 - :mod:`~opentms.domain.ports.randomness`: where ids and generated keys come from;
-- :mod:`~opentms.domain.ports.seed`: who owns a seed file's fixed ids.
+- :mod:`~opentms.domain.ports.seed`: who owns a seed file's fixed ids;
+- :mod:`~opentms.domain.ports.webhooks`: the outbox, the transport to receivers.
 """
 
 from opentms.domain.ports.authentication import (
@@ -74,6 +75,14 @@ from opentms.domain.ports.vault import (
     UnitOfWork,
     UnitOfWorkFactory,
 )
+from opentms.domain.ports.webhooks import (
+    DestinationRefused,
+    Outbox,
+    SigningKey,
+    SigningKeys,
+    TransportResult,
+    WebhookTransport,
+)
 
 __all__ = [
     "AuthenticationVerdict",
@@ -84,6 +93,7 @@ __all__ = [
     "CredentialChain",
     "CredentialDirectory",
     "CustomerRepository",
+    "DestinationRefused",
     "Fault",
     "FaultRule",
     "FaultStore",
@@ -97,6 +107,7 @@ __all__ = [
     "NetworkDirectory",
     "NetworkTokenRepository",
     "NetworkUnitOfWork",
+    "Outbox",
     "PaymentInstrumentRepository",
     "RandomSource",
     "ReadinessProbe",
@@ -108,10 +119,14 @@ __all__ = [
     "SealingKeys",
     "ServerKeyStore",
     "ShippingAddressRepository",
+    "SigningKey",
+    "SigningKeys",
     "SnapshotStore",
     "SnapshotSummary",
     "StateResetter",
     "TokenProvider",
+    "TransportResult",
     "UnitOfWork",
     "UnitOfWorkFactory",
+    "WebhookTransport",
 ]

@@ -10,6 +10,7 @@ from types import TracebackType
 from typing import Protocol
 
 from opentms.domain.network_token import NetworkToken, TokenTransaction
+from opentms.domain.ports.webhooks import Outbox
 from opentms.domain.resources import (
     Customer,
     InstrumentIdentifier,
@@ -157,6 +158,11 @@ class UnitOfWork(Protocol):
 
     @property
     def credential_chain(self) -> CredentialChain: ...
+
+    @property
+    def outbox(self) -> Outbox:
+        """Webhook events, committed with the change (docs/webhooks.md)."""
+        ...
 
     def __enter__(self) -> UnitOfWork: ...
 
