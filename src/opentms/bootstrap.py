@@ -34,10 +34,13 @@ from opentms.adapters.storage.sandbox_journal import SQLJournalStore
 from opentms.adapters.storage.sandbox_reset import SQLStateResetter
 from opentms.adapters.storage.sandbox_snapshots import SQLSnapshotStore
 from opentms.adapters.storage.sandbox_state import SQLSandboxState
+from opentms.adapters.storage.webhook_keys import SQLSigningKeys
+from opentms.adapters.webhooks.transport import HttpxTransport
 from opentms.config import Settings
-from opentms.crypto.keyring import Keyring
+from opentms.crypto.keyring import Keyring, MerchantKeys
 from opentms.crypto.network_secrets import NetworkSecrets
 from opentms.domain import randomness
+from opentms.domain.errors import NotFound
 from opentms.domain.network_token import TokenNetwork
 from opentms.domain.ports import Clock, TokenProvider, UnitOfWorkFactory
 from opentms.services.authentication import Authenticator
@@ -137,7 +140,11 @@ def sql_ports(database: Database, clock: Clock) -> Ports:
     merchant_store = SQLMerchantStore(engine)
     index_key = ServerKeys(merchant_store, keyring, clock).secret("network_index", 32)
     secrets = NetworkSecrets(keyring, index_key)
-    sandbox = database.settings.sandbox
+    settings = database.settings
+    sandbox = settings.sandbox
+    transport = HttpxTransport(
+        settings.webhook_connect_timeout_seconds, settings.webhook_read_timeout_seconds
+    )
     if sandbox:
         # Resets and restores are seen whole by every transaction (database.py).
         guard_wholesale_changes(engine)
@@ -149,14 +156,23 @@ def sql_ports(database: Database, clock: Clock) -> Ports:
         network_unit_of_work=partial(SQLNetworkUnitOfWork, engine, secrets),
         replay_guard=SQLReplayGuard(engine),
         readiness=SQLReadiness(engine),
-        close=database.close,
+        close=_then(transport.close, database.close),
         sandbox_state=SQLSandboxState(engine) if sandbox else None,
         sandbox_faults=SQLFaultStore(engine) if sandbox else None,
         journal_store=SQLJournalStore(engine) if sandbox else None,
         state_resetter=SQLStateResetter(engine) if sandbox else None,
         snapshots=SQLSnapshotStore(engine) if sandbox else None,
         id_owners=SQLIdOwners(engine) if sandbox else None,
+        signing_keys=SQLSigningKeys(engine, partial(_merchant_keys, merchant_store, keyring)),
+        webhook_transport=transport,
     )
+
+
+def _merchant_keys(store: SQLMerchantStore, keyring: Keyring, merchant_id: str) -> MerchantKeys:
+    merchant = store.find_merchant(merchant_id)
+    if merchant is None:
+        raise NotFound(f"No merchant {merchant_id!r} is registered.")
+    return keyring.open(merchant.id, merchant.wrapped_keys)
 
 
 def state_control(

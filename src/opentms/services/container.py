@@ -22,9 +22,11 @@ from opentms.domain.ports import (
     ReplayGuard,
     SandboxStateStore,
     ServerKeyStore,
+    SigningKeys,
     SnapshotStore,
     StateResetter,
     UnitOfWorkFactory,
+    WebhookTransport,
 )
 from opentms.services.authentication import Authenticator
 from opentms.services.authorizations import AuthorizationSimulator
@@ -64,6 +66,9 @@ class Ports:
     snapshots: SnapshotStore | None = None
     # Who owns a seed file's fixed ids, across merchants (sandbox seed files).
     id_owners: IdOwners | None = None
+    # Webhooks: the merchants' signing keys and the transport to receivers.
+    signing_keys: SigningKeys | None = None
+    webhook_transport: WebhookTransport | None = None
 
 
 @dataclass(frozen=True)

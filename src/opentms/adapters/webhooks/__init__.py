@@ -1,0 +1,1 @@
+"""The transport of TMS webhooks: HTTP requests to merchants' receivers."""
