@@ -51,6 +51,7 @@ from opentms.domain.resources import (
     PaymentInstrument,
     ShippingAddress,
 )
+from opentms.domain.webhooks import Event
 from opentms.services.merchants import AlreadyRegistered
 
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
@@ -86,6 +87,9 @@ class VaultState:
     transactions: list[TokenTransaction] = field(default_factory=list)
     used: set[tuple[str, int]] = field(default_factory=set)
     code_failures: dict[str, int] = field(default_factory=dict)
+    # The webhook outbox: every event published, in order (no subscriptions
+    # here: the fake records what the SQL outbox would queue for a subscriber).
+    events: list[Event] = field(default_factory=list)
 
     def copy(self) -> VaultState:
         """A working copy: new rows, the same (immutable) values."""
@@ -102,6 +106,7 @@ class VaultState:
             list(self.transactions),
             set(self.used),
             dict(self.code_failures),
+            list(self.events),
         )
 
 
@@ -312,10 +317,13 @@ class FakeShippingAddresses(_Children):
     ) -> Page:
         return self._list(lambda a: a.customer_id == customer_id, default_id, offset, limit)
 
-    def remove_for_customer(self, customer_id: str, now: datetime) -> None:
+    def remove_for_customer(self, customer_id: str, now: datetime) -> list[str]:
+        removed = []
         for address in self._live():
             if address.customer_id == customer_id:
                 self._tombstone(address.id, now)
+                removed.append(address.id)
+        return sorted(removed)
 
 
 class FakeNetworkTokens:
@@ -359,13 +367,16 @@ class FakeNetworkTokens:
             version=expected_version + 1,
         )
 
-    def delete_for(self, ii_id: str, now: datetime) -> None:
+    def delete_for(self, ii_id: str, now: datetime) -> list[NetworkToken]:
+        deleted = []
         for key, token in list(self._tokens.items()):
             live = token.state in (TokenState.ACTIVE, TokenState.SUSPENDED)
             if key[0] == self._merchant and token.instrument_identifier_id == ii_id and live:
                 self._tokens[key] = replace(
                     token, state=TokenState.DELETED, version=token.version + 1
                 )
+                deleted.append(self._tokens[key])
+        return sorted(deleted, key=lambda t: (t.created_at, t.id))
 
     def next_atc(self, token_id: str) -> int | None:
         token = self._tokens.get((self._merchant, token_id))
@@ -460,6 +471,21 @@ class FakeCredentialChain:
         return value
 
 
+class FakeOutbox:
+    """The outbox of one unit of work: its events join the vault's on commit,
+    and are lost with the rest when it is not committed."""
+
+    def __init__(self, state: VaultState, merchant_id: str) -> None:
+        self._state = state
+        self._merchant = merchant_id
+
+    def publish(self, event: Event) -> int:
+        if event.merchant_id != self._merchant:
+            raise ValueError("An event is published in its own merchant's unit of work.")
+        self._state.events.append(event)
+        return 1
+
+
 class FakeUnitOfWork:
     def __init__(self, vault: FakeVault, merchant_id: str, readonly: bool) -> None:
         self._vault = vault
@@ -479,6 +505,7 @@ class FakeUnitOfWork:
         )
         self.network_tokens = FakeNetworkTokens(s, merchant_id)
         self.credential_chain = FakeCredentialChain(self)
+        self.outbox = FakeOutbox(s, merchant_id)
 
     def __enter__(self) -> FakeUnitOfWork:
         return self

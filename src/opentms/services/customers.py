@@ -21,6 +21,8 @@ from opentms.domain.resources import (
     check_if_match,
     merge_attributes,
 )
+from opentms.domain.webhook_events import TokenChange, TokenType, resource_event, token_event
+from opentms.services.instrument_identifiers import delete_card
 from opentms.services.payment_instruments import PaymentInstrumentView, pi_view
 from opentms.services.tenancy import Tenant, VaultService
 
@@ -46,6 +48,7 @@ class CustomerService(VaultService):
         )
         with self._writing(tenant) as uow:
             uow.customers.add(customer)
+            uow.outbox.publish(resource_event(customer, TokenChange.CREATED, customer.created_at))
             uow.commit()
         return CustomerView(customer, None, None)
 
@@ -87,6 +90,7 @@ class CustomerService(VaultService):
                 )
                 updated = replace(updated, default_shipping_address_id=default_shipping_address_id)
             uow.customers.update(updated, current.version)
+            uow.outbox.publish(resource_event(updated, TokenChange.UPDATED, self._clock.now()))
             view = self._view(uow, updated)
             uow.commit()
         return view
@@ -96,16 +100,38 @@ class CustomerService(VaultService):
         and the instrument identifiers no other payment instrument uses."""
         now = self._clock.now()
         with self._writing(tenant) as uow:
-            uow.customers.get(customer_id)
+            customer = uow.customers.get(customer_id)
+            merchant = tenant.merchant_id
             linked = uow.payment_instruments.ids_for_customer(customer_id)
-            for pi_id, _ in linked:
+            for pi_id, ii_id in linked:
                 uow.payment_instruments.remove(pi_id, now)
+                uow.outbox.publish(
+                    token_event(
+                        TokenType.PAYMENT_INSTRUMENT,
+                        merchant,
+                        pi_id,
+                        TokenChange.DELETED,
+                        now,
+                        customer_id=customer_id,
+                        instrument_identifier_id=ii_id,
+                    )
+                )
             for ii_id in sorted({ii_id for _, ii_id in linked}):
                 if not uow.payment_instruments.count_for_instrument_identifier(ii_id):
-                    uow.instrument_identifiers.remove(ii_id, now)
-                    uow.network_tokens.delete_for(ii_id, now)
-            uow.shipping_addresses.remove_for_customer(customer_id, now)
+                    delete_card(uow, uow.instrument_identifiers.get(ii_id), now)
+            for address_id in uow.shipping_addresses.remove_for_customer(customer_id, now):
+                uow.outbox.publish(
+                    token_event(
+                        TokenType.SHIPPING_ADDRESS,
+                        merchant,
+                        address_id,
+                        TokenChange.DELETED,
+                        now,
+                        customer_id=customer_id,
+                    )
+                )
             uow.customers.remove(customer_id, now)
+            uow.outbox.publish(resource_event(customer, TokenChange.DELETED, now))
             uow.commit()
 
     @staticmethod
@@ -151,11 +177,12 @@ class ShippingAddressService(VaultService):
                 created_at=self._clock.now(),
             )
             uow.shipping_addresses.add(address)
+            now = address.created_at
+            uow.outbox.publish(resource_event(address, TokenChange.CREATED, now))
             if make_default or customer.default_shipping_address_id is None:
-                uow.customers.update(
-                    replace(customer, default_shipping_address_id=address.id),
-                    customer.version,
-                )
+                set_default = replace(customer, default_shipping_address_id=address.id)
+                uow.customers.update(set_default, customer.version)
+                uow.outbox.publish(resource_event(set_default, TokenChange.UPDATED, now))
                 address = replace(address, is_default=True)
             uow.commit()
         return address
@@ -182,12 +209,13 @@ class ShippingAddressService(VaultService):
                 version=current.version + 1,
             )
             uow.shipping_addresses.update(updated, current.version)
+            now = self._clock.now()
+            uow.outbox.publish(resource_event(updated, TokenChange.UPDATED, now))
             if make_default and not current.is_default:
                 customer = uow.customers.get(customer_id)
-                uow.customers.update(
-                    replace(customer, default_shipping_address_id=address_id),
-                    customer.version,
-                )
+                set_default = replace(customer, default_shipping_address_id=address_id)
+                uow.customers.update(set_default, customer.version)
+                uow.outbox.publish(resource_event(set_default, TokenChange.UPDATED, now))
                 updated = replace(updated, is_default=True)
             uow.commit()
         return updated
@@ -195,17 +223,18 @@ class ShippingAddressService(VaultService):
     def delete(self, tenant: Tenant, customer_id: str, address_id: str) -> None:
         with self._writing(tenant) as uow:
             address = self._get(uow, customer_id, address_id)
+            now = self._clock.now()
             if address.is_default:
                 if uow.shipping_addresses.count_for_customer(customer_id) > 1:
                     raise DefaultInUse(
                         "Action cannot be performed as the ShippingAddress is the customers default"
                     )
                 customer = uow.customers.get(customer_id)
-                uow.customers.update(
-                    replace(customer, default_shipping_address_id=None),
-                    customer.version,
-                )
-            uow.shipping_addresses.remove(address_id, self._clock.now())
+                cleared = replace(customer, default_shipping_address_id=None)
+                uow.customers.update(cleared, customer.version)
+                uow.outbox.publish(resource_event(cleared, TokenChange.UPDATED, now))
+            uow.shipping_addresses.remove(address_id, now)
+            uow.outbox.publish(resource_event(address, TokenChange.DELETED, now))
             uow.commit()
 
     def list_for_customer(self, tenant: Tenant, customer_id: str, offset: int, limit: int) -> Page:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from opentms.domain import ids
@@ -22,6 +23,13 @@ from opentms.domain.resources import (
     check_if_match,
     merge_attributes,
 )
+from opentms.domain.webhook_events import (
+    TokenChange,
+    network_token_event,
+    provisioned,
+    resource_event,
+)
+from opentms.domain.webhooks import EventType, LifeCycleReason
 from opentms.services.provisioning import Provisioner
 from opentms.services.tenancy import Tenant, VaultService
 
@@ -45,6 +53,27 @@ class InstrumentIdentifierView:
 
 def ii_view(uow: UnitOfWork, ii: InstrumentIdentifier) -> InstrumentIdentifierView:
     return InstrumentIdentifierView(ii, uow.network_tokens.current_for(ii.id))
+
+
+def publish_provisioned(uow: UnitOfWork, token: NetworkToken | None) -> None:
+    """``tms.networktoken.provisioned`` for a token a network provisioned
+    (nothing for a refusal)."""
+    event = provisioned(token, token.created_at) if token is not None else None
+    if event is not None:
+        uow.outbox.publish(event)
+
+
+def delete_card(uow: UnitOfWork, ii: InstrumentIdentifier, now: datetime) -> None:
+    """Remove an instrument identifier and delete its live network tokens,
+    publishing the events of both (docs/webhooks.md)."""
+    uow.instrument_identifiers.remove(ii.id, now)
+    uow.outbox.publish(resource_event(ii, TokenChange.DELETED, now))
+    for token in uow.network_tokens.delete_for(ii.id, now):
+        uow.outbox.publish(
+            network_token_event(
+                token, EventType.NETWORK_TOKEN_UPDATED, LifeCycleReason.TOKEN_STATUS_UPDATED, now
+            )
+        )
 
 
 class InstrumentIntake:
@@ -75,8 +104,13 @@ class InstrumentIntake:
         instrument: PAN | BankAccount,
         attributes: Mapping[str, Any],
         expiry: CardExpiry,
+        *,
+        publish: bool = True,
     ) -> tuple[InstrumentIdentifier, bool, NetworkToken | None]:
-        """As :meth:`store`, with the token provisioned for a new card (if any)."""
+        """As :meth:`store`, with the token provisioned for a new card (if any).
+        A new card publishes ``tms.token.created`` and, when a network
+        provisioned its token, ``tms.networktoken.provisioned``; ``publish``
+        False (a sandbox seed) publishes nothing."""
         if isinstance(instrument, PAN):
             fingerprint = tenant.keys.fingerprint("card", instrument.reveal())
         else:
@@ -101,11 +135,15 @@ class InstrumentIntake:
             if winner is None:  # pragma: no cover - the unique index guarantees a row
                 raise RuntimeError("instrument identifier vanished during creation")
             return winner, False, None
+        if publish:
+            uow.outbox.publish(resource_event(ii, TokenChange.CREATED, ii.created_at))
         token = None
         if isinstance(instrument, PAN) and tenant.profile.network_tokens_enabled:
             token = self._provisioner.provision(
                 uow, tenant, instrument, expiry.month, expiry.year, ii.id
             )
+            if publish:
+                publish_provisioned(uow, token)
         return ii, True, token
 
 
@@ -163,18 +201,17 @@ class InstrumentIdentifierService(VaultService):
             check_if_match(if_match, current.version)
             updated = current.with_attributes(merge_attributes(current.attributes, changes))
             uow.instrument_identifiers.update(updated, current.version)
+            uow.outbox.publish(resource_event(updated, TokenChange.UPDATED, self._clock.now()))
             view = ii_view(uow, updated)
             uow.commit()
         return view
 
     def delete(self, tenant: Tenant, ii_id: str) -> None:
         with self._writing(tenant) as uow:
-            uow.instrument_identifiers.get(ii_id)
+            ii = uow.instrument_identifiers.get(ii_id)
             if uow.payment_instruments.count_for_instrument_identifier(ii_id):
                 raise InstrumentIdentifierInUse(ii_id)
-            now = self._clock.now()
-            uow.instrument_identifiers.remove(ii_id, now)
-            uow.network_tokens.delete_for(ii_id, now)
+            delete_card(uow, ii, self._clock.now())
             uow.commit()
 
     def enroll(self, tenant: Tenant, ii_id: str, expiry: CardExpiry) -> bool:
@@ -191,8 +228,9 @@ class InstrumentIdentifierService(VaultService):
             )
             if live and current is not None and current.atc < MAX_ATC:
                 return False
-            self._provisioner.provision(
+            token = self._provisioner.provision(
                 uow, tenant, ii.instrument, expiry.month, expiry.year, ii_id
             )
+            publish_provisioned(uow, token)
             uow.commit()
         return True

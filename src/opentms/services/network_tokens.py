@@ -25,7 +25,12 @@ from opentms.domain.network_token import (
     TokenState,
 )
 from opentms.domain.ports import Clock, UnitOfWorkFactory
-from opentms.services.instrument_identifiers import CardExpiry, InstrumentIntake
+from opentms.domain.webhook_events import network_token_updates
+from opentms.services.instrument_identifiers import (
+    CardExpiry,
+    InstrumentIntake,
+    publish_provisioned,
+)
 from opentms.services.provisioning import Provisioner
 from opentms.services.tenancy import Tenant, VaultService
 
@@ -86,6 +91,7 @@ class NetworkTokenService(VaultService):
                     f"The {token.network.value} token service declined to provision: "
                     f"{token.reason.value}."
                 )
+            publish_provisioned(uow, token)
             uow.commit()
         return token
 
@@ -100,9 +106,11 @@ class NetworkTokenService(VaultService):
                 raise NotAvailable()
             if token.state == TokenState.UNPROVISIONED:
                 raise NotFound()
-            uow.network_tokens.update(
-                replace(token, state=TokenState.DELETED), token.version, self._clock.now()
-            )
+            now = self._clock.now()
+            deleted = replace(token, state=TokenState.DELETED)
+            uow.network_tokens.update(deleted, token.version, now)
+            for event in network_token_updates(token, deleted, now):
+                uow.outbox.publish(event)
             uow.commit()
 
     def simulate_life_cycle(
@@ -155,7 +163,10 @@ class NetworkTokenService(VaultService):
                     "or metadata.cardArt.combinedAsset.update.",
                     (FieldError("state"),),
                 )
-            uow.network_tokens.update(updated, token.version, self._clock.now())
+            now = self._clock.now()
+            uow.network_tokens.update(updated, token.version, now)
+            for event in network_token_updates(token, updated, now):
+                uow.outbox.publish(event)
             uow.commit()
 
     def card_art(

@@ -25,6 +25,7 @@ from opentms.domain.resources import (
     check_if_match,
     merge_attributes,
 )
+from opentms.domain.webhook_events import TokenChange, resource_event
 from opentms.services.instrument_identifiers import (
     CardExpiry,
     InstrumentIdentifierView,
@@ -86,13 +87,13 @@ class PaymentInstrumentService(VaultService):
                 customer_id=customer_id,
             )
             uow.payment_instruments.add(pi)
+            uow.outbox.publish(resource_event(pi, TokenChange.CREATED, pi.created_at))
             if customer is not None and (
                 make_default or customer.default_payment_instrument_id is None
             ):
-                uow.customers.update(
-                    replace(customer, default_payment_instrument_id=pi.id),
-                    customer.version,
-                )
+                set_default = replace(customer, default_payment_instrument_id=pi.id)
+                uow.customers.update(set_default, customer.version)
+                uow.outbox.publish(resource_event(set_default, TokenChange.UPDATED, pi.created_at))
                 pi = replace(pi, is_default=True)
             view = PaymentInstrumentView(pi, ii_view(uow, ii))
             uow.commit()
@@ -127,12 +128,19 @@ class PaymentInstrumentService(VaultService):
                 version=current.version + 1,
             )
             uow.payment_instruments.update(updated, current.version)
+            now = self._clock.now()
+            # Another card: the payment instrument's PAN changed.
+            change = (
+                TokenChange.PAN_UPDATED
+                if ii_id != current.instrument_identifier_id
+                else TokenChange.UPDATED
+            )
+            uow.outbox.publish(resource_event(updated, change, now))
             if make_default and current.customer_id and not current.is_default:
                 customer = uow.customers.get(current.customer_id)
-                uow.customers.update(
-                    replace(customer, default_payment_instrument_id=pi_id),
-                    customer.version,
-                )
+                set_default = replace(customer, default_payment_instrument_id=pi_id)
+                uow.customers.update(set_default, customer.version)
+                uow.outbox.publish(resource_event(set_default, TokenChange.UPDATED, now))
                 updated = replace(updated, is_default=True)
             view = pi_view(uow, updated)
             uow.commit()
@@ -141,6 +149,7 @@ class PaymentInstrumentService(VaultService):
     def delete(self, tenant: Tenant, pi_id: str, customer_id: str | None = None) -> None:
         with self._writing(tenant) as uow:
             pi = self._get(uow, pi_id, customer_id)
+            now = self._clock.now()
             if pi.customer_id is not None and pi.is_default:
                 customer = uow.customers.get(pi.customer_id)
                 if len(uow.payment_instruments.ids_for_customer(pi.customer_id)) > 1:
@@ -148,11 +157,11 @@ class PaymentInstrumentService(VaultService):
                         "Action cannot be performed as the PaymentInstrument is the "
                         "customers default"
                     )
-                uow.customers.update(
-                    replace(customer, default_payment_instrument_id=None),
-                    customer.version,
-                )
-            uow.payment_instruments.remove(pi_id, self._clock.now())
+                cleared = replace(customer, default_payment_instrument_id=None)
+                uow.customers.update(cleared, customer.version)
+                uow.outbox.publish(resource_event(cleared, TokenChange.UPDATED, now))
+            uow.payment_instruments.remove(pi_id, now)
+            uow.outbox.publish(resource_event(pi, TokenChange.DELETED, now))
             uow.commit()
 
     def list_for_instrument_identifier(

@@ -103,8 +103,9 @@ class SQLShippingAddressRepository(MerchantScopedTable):
     ) -> Page:
         return self._list(self.table.c.customer_id == customer_id, default_id, offset, limit)
 
-    def remove_for_customer(self, customer_id: str, now: datetime) -> None:
-        self._conn.execute(
+    def remove_for_customer(self, customer_id: str, now: datetime) -> list[str]:
+        """Remove a customer's live addresses; their ids (in id order)."""
+        ids = self._conn.execute(
             update(self.table)
             .where(self._live(), self.table.c.customer_id == customer_id)
             .values(
@@ -112,7 +113,9 @@ class SQLShippingAddressRepository(MerchantScopedTable):
                 deleted_at=now,
                 updated_at=now,
             )
-        )
+            .returning(self.table.c.id)
+        ).scalars()
+        return sorted(ids)
 
     def _to_domain(self, row: Row[Any]) -> ShippingAddress:
         return ShippingAddress(

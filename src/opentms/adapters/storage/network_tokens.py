@@ -235,9 +235,10 @@ class SQLNetworkTokenRepository:
         if result.rowcount != 1:
             raise PreconditionFailed()
 
-    def delete_for(self, ii_id: str, now: datetime) -> None:
-        """The card left the vault: its live tokens are deleted at the network."""
-        self._conn.execute(
+    def delete_for(self, ii_id: str, now: datetime) -> list[NetworkToken]:
+        """The card left the vault: its live tokens are deleted at the network.
+        The tokens deleted, as they are now (one UPDATE ... RETURNING)."""
+        rows = self._conn.execute(
             update(network_tokens)
             .where(
                 network_tokens.c.instrument_identifier_id == ii_id,
@@ -249,7 +250,9 @@ class SQLNetworkTokenRepository:
                 version=network_tokens.c.version + 1,
                 updated_at=now,
             )
-        )
+            .returning(*network_tokens.c)
+        ).all()
+        return sorted((self._to_domain(row) for row in rows), key=lambda t: (t.created_at, t.id))
 
     def next_atc(self, token_id: str) -> int | None:
         """Increment the ATC of an ACTIVE token in the database and return the

@@ -93,7 +93,8 @@ class ShippingAddressRepository(Protocol):
         self, customer_id: str, default_id: str | None, offset: int, limit: int
     ) -> Page: ...
 
-    def remove_for_customer(self, customer_id: str, now: datetime) -> None: ...
+    def remove_for_customer(self, customer_id: str, now: datetime) -> Sequence[str]:
+        """Remove a customer's live addresses; their ids."""
 
 
 class NetworkTokenRepository(Protocol):
@@ -105,8 +106,9 @@ class NetworkTokenRepository(Protocol):
 
     def update(self, token: NetworkToken, expected_version: int, now: datetime) -> None: ...
 
-    def delete_for(self, ii_id: str, now: datetime) -> None:
-        """Delete the live tokens of an instrument identifier."""
+    def delete_for(self, ii_id: str, now: datetime) -> Sequence[NetworkToken]:
+        """Delete the live tokens of an instrument identifier; those tokens,
+        as they are now (DELETED)."""
 
     def next_atc(self, token_id: str) -> int | None:
         """Increment an ACTIVE token's ATC atomically and return the new value

@@ -402,8 +402,9 @@ class SeedService(VaultService):
     def store_card(self, uow: UnitOfWork, tenant: Tenant, card: SeedCard) -> InstrumentIdentifier:
         given = ids.given_instrument_identifier_id(card.id) if card.id else _nothing()
         with given:
+            # A seed sets a sandbox up: it publishes no webhook events (docs/webhooks.md).
             ii, _, token = self._intake.store_with_token(
-                uow, tenant, card.pan, card.attributes, card.expiry
+                uow, tenant, card.pan, card.attributes, card.expiry, publish=False
             )
         if card.token_state is None:
             return ii
