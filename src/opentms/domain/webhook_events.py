@@ -88,10 +88,12 @@ under ``/tms/v2/customers/{c}/payment-instruments/``, a standalone one under
 ``/tms/v2/customers/{c}/shipping-addresses/``); a deleted token's href answers
 410.
 
-**Not published**: seeding (``opentms sandbox seed``, ``POST
+**Not published**: seeding (``opentms serve --seed``, ``POST
 /opentms/v1/sandbox/seed``) sets a sandbox up and publishes nothing, network
-tokens it suspends included; reads; the payment-credentials hot path (the ATC
-is not a state change a merchant is told of).
+tokens it suspends included; a sandbox reset or snapshot restore (it replaces
+the outbox tables with the rest); reads; a request that changes nothing (a
+card stored again, an enrollment answered 204); the payment-credentials hot
+path (the ATC is not a state change a merchant is told of).
 
 ``data.id`` is the event id (:func:`~opentms.domain.webhooks.new_event_id`);
 times are the service clock's, passed in by the service.

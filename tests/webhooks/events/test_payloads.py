@@ -340,3 +340,18 @@ def _no_card_data(payload: Any) -> None:
         assert number[-4:] not in text
     for word in ("buyer@example.com", "Main St", "expiration", "number", "suffix", 'card"'):
         assert word not in text, word
+
+
+@pytest.mark.parametrize(
+    "module",
+    ["opentms.domain.webhooks", "opentms.domain.webhook_events", "opentms.domain.ports.webhooks"],
+)
+def test_each_module_imports_first_in_a_fresh_interpreter(module: str) -> None:
+    """No import cycle: domain.webhooks → randomness → ports → ports.webhooks."""
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-c", f"import {module}"], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr

@@ -7,9 +7,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from opentms.domain.webhooks import Event
+if TYPE_CHECKING:  # domain.webhooks imports the ports (through randomness): no cycle at run time
+    from opentms.domain.webhooks import Event
 
 
 class Outbox(Protocol):
