@@ -15,12 +15,9 @@ from starlette.responses import Response
 
 from opentms.adapters.http.openapi import PAGING, Operation
 from opentms.adapters.http.pipeline import AuthenticatedRequest, Pipeline, json_response, no_content
+from opentms.adapters.http.routes.webhook_inputs import by_status, changes, draft
 from opentms.adapters.http.schemas.webhooks import (
-    NotificationScopeIn,
-    ReplayByDeliveryStatus,
     ReplayCreate,
-    RetryPolicyIn,
-    SecurityPolicyIn,
     StatusUpdate,
     SymKeyCreate,
     WebhookCreate,
@@ -32,25 +29,19 @@ from opentms.domain.errors import FieldError, InvalidCombination, MissingFields,
 from opentms.domain.webhooks import (
     PRODUCT_ID,
     PRODUCT_NAME,
-    NotificationStatus,
     ProductEvents,
-    RetryPolicy,
     Subscription,
     SubscriptionStatus,
 )
 from opentms.services.container import Services
 from opentms.services.webhooks.keys import WebhookKeyService
 from opentms.services.webhooks.subscriptions import (
-    ReplayByStatus,
-    SubscriptionChanges,
-    SubscriptionDraft,
     WebhookService,
 )
 
 V1 = "/notification-subscriptions/v1"
 V2 = "/notification-subscriptions/v2"
 TAG = "Webhooks"
-DEFAULT_SECURITY_POLICY = {"securityType": "KEY"}
 DISPLAY_NAMES = {
     "tms.networktoken.provisioned": "Network token provisioned",
     "tms.networktoken.updated": "Network token updated",
@@ -59,14 +50,6 @@ DISPLAY_NAMES = {
     "tms.token.updated": "Token updated",
     "tms.token.pan_updated": "Token card number updated",
 }
-_POLICY_FIELDS = (
-    "algorithm",
-    "first_retry",
-    "interval",
-    "number_of_retries",
-    "repeat_sequence_count",
-    "repeat_sequence_wait_time",
-)
 
 
 def _time(at: datetime) -> str:
@@ -133,97 +116,6 @@ def render_products(products: tuple[ProductEvents, ...]) -> list[dict[str, Any]]
     ]
 
 
-def _policy_changes(given: RetryPolicyIn | None) -> dict[str, Any]:
-    if given is None:
-        return {}
-    changes = {f: getattr(given, f) for f in _POLICY_FIELDS if getattr(given, f) is not None}
-    if given.deactivate_flag is not None:
-        changes["deactivate_flag"] = given.deactivate_flag in (True, "true")
-    return changes
-
-
-def _scope(given: str | NotificationScopeIn | None) -> Any:
-    if isinstance(given, NotificationScopeIn):
-        return given.model_dump(by_alias=True, exclude_none=True)
-    return given
-
-
-def _security(given: SecurityPolicyIn | None) -> dict[str, Any] | None:
-    return None if given is None else given.model_dump(by_alias=True, exclude_none=True)
-
-
-def _draft(model: WebhookCreate | WebhookCreateV1) -> SubscriptionDraft:
-    if isinstance(model, WebhookCreate):
-        version, default_scope = 2, "DESCENDANTS"
-        products = tuple(ProductEvents(p.product_id, tuple(p.event_types)) for p in model.products)
-    else:
-        version, default_scope = 1, "SELF"
-        products = (ProductEvents(model.product_id, tuple(model.event_types)),)
-    return SubscriptionDraft(
-        api_version=version,
-        organization_id=model.organization_id,
-        name=model.name,
-        description=model.description,
-        products=products,
-        webhook_url=model.webhook_url,
-        health_check_url=model.health_check_url,
-        retry_policy=RetryPolicy(**_policy_changes(model.retry_policy)),
-        notification_scope=_scope(model.notification_scope) or default_scope,
-        security_policy=_security(model.security_policy) or DEFAULT_SECURITY_POLICY,
-    )
-
-
-def _changes(model: WebhookUpdate | WebhookUpdateV1) -> SubscriptionChanges:
-    products: tuple[ProductEvents, ...] | None = None
-    if isinstance(model, WebhookUpdate):
-        if model.products is not None:
-            products = tuple(
-                ProductEvents(p.product_id, tuple(p.event_types)) for p in model.products
-            )
-    elif model.event_types is not None:
-        products = (ProductEvents(model.product_id or PRODUCT_ID, tuple(model.event_types)),)
-    elif model.product_id is not None and model.product_id != PRODUCT_ID:
-        raise invalid_field("productId", f"The only product is {PRODUCT_ID!r}.")
-    return SubscriptionChanges(
-        organization_id=model.organization_id,
-        name=model.name,
-        description=model.description,
-        products=products,
-        webhook_url=model.webhook_url,
-        health_check_url=model.health_check_url,
-        retry_policy=_policy_changes(model.retry_policy) or None,
-        notification_scope=_scope(model.notification_scope),
-        security_policy=_security(model.security_policy),
-    )
-
-
-def _instant(value: str | None, field: str) -> datetime | None:
-    """``yyyy-mm-dd hh:mm:ss.ms`` or ISO 8601; without a zone, UTC."""
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise invalid_field(field, f"{field} is a date and time (yyyy-mm-dd hh:mm:ss).") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def _by_status(query: ReplayByDeliveryStatus) -> ReplayByStatus:
-    statuses = (
-        (NotificationStatus(query.status),)
-        if query.status
-        else (NotificationStatus.FAILED, NotificationStatus.RETRY)
-    )
-    return ReplayByStatus(
-        statuses=statuses,
-        start=_instant(query.start_time, "byDeliveryStatus.startTime"),
-        end=_instant(query.end_time, "byDeliveryStatus.endTime"),
-        hours_back=query.hours_back or 24,
-        product_id=query.product_id,
-        event_type=query.event_type,
-    )
-
-
 @dataclass(frozen=True)
 class WebhookRoutes:
     webhooks: WebhookService
@@ -246,7 +138,7 @@ class WebhookRoutes:
             model, _ = request.model(WebhookCreate)
         else:
             model, _ = request.model(WebhookCreateV1)
-        created = self.webhooks.create(request.tenant.merchant_id, _draft(model))
+        created = self.webhooks.create(request.tenant.merchant_id, draft(model))
         return json_response(render_webhook(created, version), 201)
 
     def _list(self, request: AuthenticatedRequest, version: int) -> Response:
@@ -269,7 +161,7 @@ class WebhookRoutes:
         else:
             model, _ = request.model(WebhookUpdateV1)
         updated = self.webhooks.update(
-            request.tenant.merchant_id, request.path("webhookId"), _changes(model)
+            request.tenant.merchant_id, request.path("webhookId"), changes(model)
         )
         return json_response(render_webhook(updated, version))
 
@@ -327,13 +219,13 @@ class WebhookRoutes:
     def post_webhook_replay(self, request: AuthenticatedRequest) -> Response:
         model, _ = request.model(ReplayCreate)
         merchant_id, webhook_id = request.tenant.merchant_id, request.path("webhookId")
-        traces, by_status = model.by_transaction_trace_identifiers, model.by_delivery_status
-        if traces is None and by_status is None:
+        traces, query = model.by_transaction_trace_identifiers, model.by_delivery_status
+        if traces is None and query is None:
             raise MissingFields(
                 "Give byTransactionTraceIdentifiers or byDeliveryStatus.",
                 (FieldError("byTransactionTraceIdentifiers"), FieldError("byDeliveryStatus")),
             )
-        if traces is not None and by_status is not None:
+        if traces is not None and query is not None:
             raise InvalidCombination(
                 "Give byTransactionTraceIdentifiers or byDeliveryStatus, not both.",
                 (FieldError("byTransactionTraceIdentifiers"), FieldError("byDeliveryStatus")),
@@ -341,8 +233,8 @@ class WebhookRoutes:
         if traces is not None:
             queued = self.webhooks.replay_traces(merchant_id, webhook_id, traces)
         else:
-            assert by_status is not None  # noqa: S101 - checked just above
-            queued = self.webhooks.replay_by_status(merchant_id, webhook_id, _by_status(by_status))
+            assert query is not None  # noqa: S101 - checked just above
+            queued = self.webhooks.replay_by_status(merchant_id, webhook_id, by_status(query))
         body = {"webhookId": webhook_id, "replayed": len(queued), "notificationIds": queued}
         return json_response(body, 202)
 

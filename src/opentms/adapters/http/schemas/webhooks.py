@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, StrictBool, StrictInt, StringConstraints
+from pydantic import AliasChoices, Field, StrictBool, StrictInt, StringConstraints
 
 from opentms.adapters.http.schemas.common import WireModel
 
@@ -43,13 +43,24 @@ class NotificationScopeIn(WireModel):
 
 class AdditionalConfig(WireModel):
     aud: str | None = Field(None, max_length=256)
-    client_id: str | None = Field(None, alias="client_id", max_length=256)
+    # The SDK turns snake_case keys into camelCase before sending: both are read.
+    client_id: str | None = Field(
+        None,
+        validation_alias=AliasChoices("client_id", "clientId"),
+        serialization_alias="client_id",
+        max_length=256,
+    )
     key_id: str | None = Field(None, max_length=256)
     scope: str | None = Field(None, max_length=256)
 
 
 class SecurityConfig(WireModel):
-    o_auth_url: str | None = Field(None, alias="oAuthURL", max_length=2048)
+    o_auth_url: str | None = Field(
+        None,
+        validation_alias=AliasChoices("oAuthURL", "oAuthUrl"),
+        serialization_alias="oAuthURL",
+        max_length=2048,
+    )
     o_auth_token_type: str | None = Field(None, max_length=64)
     additional_config: AdditionalConfig | None = None
 
