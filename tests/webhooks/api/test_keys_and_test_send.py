@@ -16,10 +16,15 @@ import pytest
 from sqlalchemy import select
 from starlette.applications import Starlette
 
-from opentms.adapters.storage.tables import webhook_attempts, webhook_keys, webhook_subscriptions
+from opentms.adapters.storage.tables import (
+    sandbox_journal,
+    webhook_attempts,
+    webhook_keys,
+    webhook_subscriptions,
+)
 from opentms.bootstrap import Database, Services
 from tests.conftest import client_for
-from tests.support import Merchant
+from tests.support import Merchant, stored_bytes
 from tests.webhooks.api.conftest import WEBHOOKS, WEBHOOKS_V1, Receiver, create_webhook
 
 KEYS = "/kms/egress/v2/keys-sym"
@@ -93,6 +98,19 @@ def test_key_is_shown_once_and_stored_sealed(
     assert secret not in stored
     assert info["key"].encode() not in stored
     assert secret.hex().encode() not in stored
+    # Nor anywhere else the server writes: the sandbox's request journal
+    # recorded the answer, without the key.
+    with database.engine.connect() as conn:
+        journaled = conn.execute(
+            select(sandbox_journal.c.response_body).where(
+                sandbox_journal.c.merchant_id == fresh_merchant.id,
+                sandbox_journal.c.path == KEYS,
+            )
+        ).scalar_one()
+    assert info["keyId"] in journaled
+    everything = stored_bytes(database)
+    assert secret not in everything
+    assert info["key"].encode() not in everything
 
 
 @pytest.mark.parametrize(
