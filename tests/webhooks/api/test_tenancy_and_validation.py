@@ -156,6 +156,24 @@ def test_invalid_v1_event_type_names_the_field(client: httpx.Client, receiver: R
     assert answer.json()["errors"][0]["details"] == [{"name": "eventTypes[1]", "location": "body"}]
 
 
+def test_patch_errors_name_the_fields_of_the_request_generation(
+    client: httpx.Client, receiver: Receiver
+) -> None:
+    created = create_webhook(client, receiver.url)  # through v2
+    webhook_id = created["webhookId"]
+
+    v1 = client.patch(f"{WEBHOOKS_V1}/{webhook_id}", json={"eventTypes": ["tms.x"]})
+    v2 = client.patch(
+        f"{WEBHOOKS}/{webhook_id}",
+        json={"products": [{"productId": "tokenManagement", "eventTypes": ["tms.x"]}]},
+    )
+
+    assert v1.json()["errors"][0]["details"] == [{"name": "eventTypes[0]", "location": "body"}]
+    assert v2.json()["errors"][0]["details"] == [
+        {"name": "products[0].eventTypes[0]", "location": "body"}
+    ]
+
+
 def test_invalid_patch_changes_nothing(client: httpx.Client, receiver: Receiver) -> None:
     created = create_webhook(client, receiver.url)
     url = f"{WEBHOOKS}/{created['webhookId']}"

@@ -61,8 +61,10 @@ class SubscriptionDraft:
 
 @dataclass(frozen=True)
 class SubscriptionChanges:
-    """An update (PATCH): None leaves a field as it is."""
+    """An update (PATCH): None leaves a field as it is. ``products_field``
+    is what the request calls the product list (``eventTypes`` in v1)."""
 
+    products_field: str = "products"
     organization_id: str | None = None
     name: str | None = None
     description: str | None = None
@@ -223,7 +225,7 @@ class WebhookService:
             self._check_url("webhookUrl", changes.webhook_url)
         if changes.health_check_url is not None:
             self._check_url("healthCheckUrl", changes.health_check_url)
-        field = "products" if current.api_version == 2 else "eventTypes"
+        field = changes.products_field
         changed = replace(
             current,
             name=_either(changes.name, current.name),

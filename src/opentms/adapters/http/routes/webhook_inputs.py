@@ -88,6 +88,7 @@ def changes(model: WebhookUpdate | WebhookUpdateV1) -> SubscriptionChanges:
     elif model.product_id is not None and model.product_id != PRODUCT_ID:
         raise invalid_field("productId", f"The only product is {PRODUCT_ID!r}.")
     return SubscriptionChanges(
+        products_field="products" if isinstance(model, WebhookUpdate) else "eventTypes",
         organization_id=model.organization_id,
         name=model.name,
         description=model.description,
