@@ -4,9 +4,16 @@ ACTIVE or SUSPENDED against a real receiver."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import httpx
 import orjson
+from sqlalchemy import insert, select, update
 
+from opentms.adapters.storage.tables import webhook_attempts, webhook_notifications
+from opentms.adapters.storage.webhook_outbox import SQLOutbox
+from opentms.bootstrap import Database, Services
+from opentms.domain.webhooks import Event, new_event_id
 from tests.support import Merchant
 from tests.webhooks.api.conftest import (
     WEBHOOKS,
@@ -266,3 +273,95 @@ def test_answers_are_json(client: httpx.Client, receiver: Receiver) -> None:
 
     assert answer.headers["content-type"].startswith("application/json")
     assert orjson.loads(answer.content)["webhookId"] == created["webhookId"]
+
+
+def test_times_follow_the_sandbox_service_clock(
+    client: httpx.Client, receiver: Receiver, services: Services
+) -> None:
+    assert services.sandbox is not None
+    services.sandbox.clock.advance(timedelta(days=400))
+    try:
+        created = create_webhook(client, receiver.url)
+        history = client.get(f"{WEBHOOKS}/{created['webhookId']}/deliveries").json()
+    finally:
+        services.sandbox.clock.reset()
+
+    expected = (datetime.now(UTC) + timedelta(days=400)).date().isoformat()
+    assert created["createdOn"].startswith(expected[:7])
+    assert history["deliveries"][0]["at"].startswith(expected[:7])
+
+
+def test_becoming_active_releases_held_notifications(
+    client: httpx.Client, receiver: Receiver, database: Database, merchant: Merchant
+) -> None:
+    created = create_webhook(client, receiver.url)
+    webhook_id = created["webhookId"]
+    event_id = new_event_id()
+    with database.engine.begin() as conn:
+        SQLOutbox(conn, merchant.id).publish(
+            Event(
+                id=event_id,
+                merchant_id=merchant.id,
+                event_type="tms.networktoken.updated",
+                payload={"data": {"id": event_id}},
+                created_at=datetime.now(UTC),
+            )
+        )
+        conn.execute(
+            update(webhook_notifications)
+            .where(webhook_notifications.c.subscription_id == webhook_id)
+            .values(status="HELD", attempts=4)
+        )
+    receiver.status = 503
+    client.put(f"{WEBHOOKS}/{webhook_id}/status", json={"status": "ACTIVE"})
+    assert _statuses(database, webhook_id) == ["HELD"]  # no answer: still held
+
+    receiver.status = 200
+    client.put(f"{WEBHOOKS}/{webhook_id}/status", json={"status": "ACTIVE"})
+
+    assert _statuses(database, webhook_id) == ["PENDING"]
+    # The history shows a send of it with the notification's status now.
+    with database.engine.begin() as conn:
+        notification_id = conn.execute(
+            select(webhook_notifications.c.id).where(
+                webhook_notifications.c.subscription_id == webhook_id
+            )
+        ).scalar_one()
+        conn.execute(
+            insert(webhook_attempts),
+            {
+                "notification_id": notification_id,
+                "subscription_id": webhook_id,
+                "merchant_id": merchant.id,
+                "attempt": 4,
+                "kind": "RETRY",
+                "transaction_trace_id": f"{notification_id}-4",
+                "at": datetime.now(UTC) + timedelta(seconds=1),
+                "status_code": 502,
+                "latency_ms": 3.5,
+                "response": b"upstream said no",
+            },
+        )
+    newest = client.get(f"{WEBHOOKS}/{webhook_id}/deliveries").json()["deliveries"][0]
+    assert newest == {
+        "attempt": 4,
+        "kind": "RETRY",
+        "at": newest["at"],
+        "statusCode": 502,
+        "latencyMs": 3.5,
+        "error": None,
+        "transactionTraceId": f"{notification_id}-4",
+        "notificationId": notification_id,
+        "notificationStatus": "PENDING",
+    }
+
+
+def _statuses(database: Database, webhook_id: str) -> list[str]:
+    with database.engine.connect() as conn:
+        return list(
+            conn.execute(
+                select(webhook_notifications.c.status).where(
+                    webhook_notifications.c.subscription_id == webhook_id
+                )
+            ).scalars()
+        )
