@@ -42,6 +42,11 @@ from opentms.services.webhooks.subscriptions import (
 V1 = "/notification-subscriptions/v1"
 V2 = "/notification-subscriptions/v2"
 TAG = "Webhooks"
+LIST = {"type": "array", "items": {"type": "object"}}
+LIST_QUERY = [
+    {"name": name, "in": "query", "required": False, "schema": {"type": "string", "maxLength": 128}}
+    for name in ("organizationId", "productId", "eventType")
+]
 DISPLAY_NAMES = {
     "tms.networktoken.provisioned": "Network token provisioned",
     "tms.networktoken.updated": "Network token updated",
@@ -322,6 +327,7 @@ def operations(services: Services, pipeline: Pipeline) -> list[Operation]:
                 f"{base}/products/{{organizationId}}",
                 getattr(routes, f"get_products_{suffix}"),
                 f"Products and event types to subscribe to ({suffix})",
+                response_schema=LIST,
             ),
             op(
                 "POST",
@@ -336,6 +342,8 @@ def operations(services: Services, pipeline: Pipeline) -> list[Operation]:
                 f"{base}/webhooks",
                 getattr(routes, f"get_webhooks_{suffix}"),
                 f"List webhooks ({suffix})",
+                response_schema=LIST,
+                parameters=LIST_QUERY,
             ),
             op(
                 "GET",
