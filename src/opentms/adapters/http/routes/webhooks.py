@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from starlette.responses import Response
@@ -16,6 +15,11 @@ from starlette.responses import Response
 from opentms.adapters.http.openapi import PAGING, Operation
 from opentms.adapters.http.pipeline import AuthenticatedRequest, Pipeline, json_response, no_content
 from opentms.adapters.http.routes.webhook_inputs import by_status, changes, draft
+from opentms.adapters.http.routes.webhook_render import (
+    render_products,
+    render_time,
+    render_webhook,
+)
 from opentms.adapters.http.schemas.webhooks import (
     ReplayCreate,
     StatusUpdate,
@@ -27,10 +31,6 @@ from opentms.adapters.http.schemas.webhooks import (
 )
 from opentms.domain.errors import FieldError, InvalidCombination, MissingFields, invalid_field
 from opentms.domain.webhooks import (
-    PRODUCT_ID,
-    PRODUCT_NAME,
-    ProductEvents,
-    Subscription,
     SubscriptionStatus,
 )
 from opentms.services.container import Services
@@ -47,78 +47,6 @@ LIST_QUERY = [
     {"name": name, "in": "query", "required": False, "schema": {"type": "string", "maxLength": 128}}
     for name in ("organizationId", "productId", "eventType")
 ]
-DISPLAY_NAMES = {
-    "tms.networktoken.provisioned": "Network token provisioned",
-    "tms.networktoken.updated": "Network token updated",
-    "tms.networktoken.binding": "Network token bound to a device",
-    "tms.token.created": "Token created",
-    "tms.token.updated": "Token updated",
-    "tms.token.pan_updated": "Token card number updated",
-}
-
-
-def _time(at: datetime) -> str:
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-
-
-def _products(products: tuple[ProductEvents, ...]) -> list[dict[str, Any]]:
-    return [{"productId": p.product_id, "eventTypes": list(p.event_types)} for p in products]
-
-
-def render_webhook(subscription: Subscription, version: int) -> dict[str, Any]:
-    """The webhook object; a v1 answer also has the flat productId and
-    eventTypes, and its notificationScope as given (a v2 one: a string)."""
-    s, policy = subscription, subscription.retry_policy
-    scope = s.notification_scope
-    if version == 2 and isinstance(scope, dict):
-        scope = scope.get("scope")
-    body: dict[str, Any] = {
-        "webhookId": s.id,
-        "organizationId": s.merchant_id,
-        "products": _products(s.products),
-        "webhookUrl": s.webhook_url,
-        "healthCheckUrl": s.health_check_url,
-        "status": s.status.value,
-        "name": s.name,
-        "description": s.description,
-        "retryPolicy": {
-            "algorithm": policy.algorithm,
-            "firstRetry": policy.first_retry,
-            "interval": policy.interval,
-            "numberOfRetries": policy.number_of_retries,
-            "deactivateFlag": "true" if policy.deactivate_flag else "false",
-            "repeatSequenceCount": policy.repeat_sequence_count,
-            "repeatSequenceWaitTime": policy.repeat_sequence_wait_time,
-        },
-        "securityPolicy": dict(s.security_policy),
-        "createdOn": _time(s.created_at),
-        "updatedOn": _time(s.updated_at) if s.updated_at else None,
-        "notificationScope": scope,
-    }
-    if version == 1 and s.products:
-        body["productId"] = s.products[0].product_id
-        body["eventTypes"] = list(s.products[0].event_types)
-    return {name: value for name, value in body.items() if value is not None}
-
-
-def render_products(products: tuple[ProductEvents, ...]) -> list[dict[str, Any]]:
-    return [
-        {
-            "productId": p.product_id,
-            "productName": PRODUCT_NAME if p.product_id == PRODUCT_ID else p.product_id,
-            "eventTypes": [
-                {
-                    "eventName": name,
-                    "displayName": DISPLAY_NAMES.get(name, name),
-                    "frequency": 1,
-                    "timeSensitivity": True,
-                    "payloadEncryption": False,
-                }
-                for name in p.event_types
-            ],
-        }
-        for p in products
-    ]
 
 
 @dataclass(frozen=True)
@@ -253,7 +181,7 @@ class WebhookRoutes:
             {
                 "attempt": view.attempt.attempt,
                 "kind": view.attempt.kind,
-                "at": _time(view.attempt.at),
+                "at": render_time(view.attempt.at),
                 "statusCode": view.attempt.status_code,
                 "latencyMs": view.attempt.latency_ms,
                 "error": view.attempt.error,
@@ -294,10 +222,10 @@ class WebhookRoutes:
             "key": base64.b64encode(created.key.secret).decode(),
             "keyType": "sharedSecret",
             "status": "active",
-            "expirationDate": _time(created.expires_at),
+            "expirationDate": render_time(created.expires_at),
         }
         body: dict[str, Any] = {
-            "submitTimeUtc": _time(created.created_at),
+            "submitTimeUtc": render_time(created.created_at),
             "status": "SUCCESS",
             "keyInformation": {k: v for k, v in key_information.items() if v is not None},
         }
