@@ -19,7 +19,7 @@ from opentms.adapters.http.schemas.webhooks import (
 )
 from opentms.domain.errors import invalid_field
 from opentms.domain.webhooks import PRODUCT_ID, NotificationStatus, ProductEvents, RetryPolicy
-from opentms.services.webhooks.subscriptions import (
+from opentms.services.webhooks.drafts import (
     ReplayByStatus,
     SubscriptionChanges,
     SubscriptionDraft,
