@@ -9,7 +9,9 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from starlette.applications import Starlette
 
+from tests.conftest import client_for
 from tests.support import Merchant
 from tests.webhooks.api.conftest import (
     WEBHOOKS,
@@ -269,3 +271,68 @@ def test_a_valid_body_with_one_arbitrary_field_never_fails_the_server(
     answer = client.post(WEBHOOKS, json=body)
 
     assert answer.status_code in (201, 400), answer.text
+
+
+_bodies = st.dictionaries(
+    st.sampled_from(
+        [
+            "status",
+            "name",
+            "products",
+            "eventTypes",
+            "retryPolicy",
+            "byTransactionTraceIdentifiers",
+            "byDeliveryStatus",
+            "clientRequestAction",
+            "keyInformation",
+            "clientReferenceInformation",
+        ]
+    ),
+    _json,
+    max_size=4,
+)
+
+
+@pytest.fixture(scope="module")
+def module_webhook(app: Starlette, merchant: Merchant) -> str:
+    with client_for(app, merchant) as c:
+        body = webhook_body("http://127.0.0.1:9/hook")
+        return str(c.post(WEBHOOKS, json=body).json()["webhookId"])
+
+
+@settings(
+    max_examples=80,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    body=_bodies,
+    target=st.sampled_from(["patch", "patch-v1", "status", "replay", "key"]),
+    key_information=st.dictionaries(
+        st.sampled_from(["keyType", "organizationId", "expiryDuration", "provider", "tenant"]),
+        _json,
+        max_size=4,
+    ),
+)
+def test_arbitrary_bodies_to_the_other_operations_never_fail_the_server(
+    client: httpx.Client,
+    module_webhook: str,
+    body: dict[str, Any],
+    target: str,
+    key_information: dict[str, Any],
+) -> None:
+    if isinstance(body.get("webhookUrl"), str):
+        body.pop("webhookUrl")
+    if target == "patch":
+        answer = client.patch(f"{WEBHOOKS}/{module_webhook}", json=body)
+    elif target == "patch-v1":
+        answer = client.patch(f"{WEBHOOKS_V1}/{module_webhook}", json=body)
+    elif target == "status":
+        answer = client.put(f"{WEBHOOKS}/{module_webhook}/status", json=body)
+    elif target == "replay":
+        answer = client.post(f"/nrtf/v1/webhooks/{module_webhook}/replays", json=body)
+    else:
+        body = {"clientRequestAction": "CREATE", **body, "keyInformation": key_information}
+        answer = client.post("/kms/egress/v2/keys-sym", json=body)
+
+    assert answer.status_code < 500, answer.text
