@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import replace
+from datetime import timedelta
 from functools import cached_property, partial
 from typing import cast
 
@@ -35,6 +36,7 @@ from opentms.adapters.storage.sandbox_reset import SQLStateResetter
 from opentms.adapters.storage.sandbox_snapshots import SQLSnapshotStore
 from opentms.adapters.storage.sandbox_state import SQLSandboxState
 from opentms.adapters.storage.webhook_keys import SQLSigningKeys
+from opentms.adapters.storage.webhook_subscriptions import SQLWebhookSubscriptionStore
 from opentms.adapters.webhooks.transport import HttpxTransport
 from opentms.config import Settings
 from opentms.crypto.keyring import Keyring, MerchantKeys
@@ -61,6 +63,8 @@ from opentms.services.sandbox.seed import SeedService
 from opentms.services.sandbox.state import StateControl
 from opentms.services.server_keys import ServerKeys
 from opentms.services.tenancy import SystemClock
+from opentms.services.webhooks.keys import WebhookKeyService
+from opentms.services.webhooks.subscriptions import WebhookService
 
 # Services and Ports are the container's own names, re-exported for the callers of build_services.
 __all__ = [
@@ -165,6 +169,7 @@ def sql_ports(database: Database, clock: Clock) -> Ports:
         id_owners=SQLIdOwners(engine) if sandbox else None,
         signing_keys=SQLSigningKeys(engine, partial(_merchant_keys, merchant_store, keyring)),
         webhook_transport=transport,
+        webhook_subscriptions=SQLWebhookSubscriptionStore(engine),
     )
 
 
@@ -252,6 +257,7 @@ def build_services(
             ),
             randomness=randomness.current(),
         )
+    webhooks, webhook_keys = _webhook_services(settings, ports, clock)
     return Services(
         settings=settings,
         merchants=merchants,
@@ -269,7 +275,33 @@ def build_services(
         readiness=ports.readiness,
         on_close=ports.close,
         sandbox=sandbox,
+        webhooks=webhooks,
+        webhook_keys=webhook_keys,
     )
+
+
+def _webhook_services(
+    settings: Settings, ports: Ports, clock: Clock
+) -> tuple[WebhookService | None, WebhookKeyService | None]:
+    """The subscription and key API's services, over the ports' webhook
+    stores and transport (none when the ports have none), on the service clock."""
+    if (
+        ports.webhook_subscriptions is None
+        or ports.signing_keys is None
+        or ports.webhook_transport is None
+    ):
+        return None, None
+    webhooks = WebhookService(
+        ports.webhook_subscriptions,
+        ports.webhook_transport,
+        ports.signing_keys,
+        clock,
+        settings.webhook_signature_input,
+    )
+    keys = WebhookKeyService(
+        ports.signing_keys, clock, timedelta(seconds=settings.webhook_key_overlap_seconds)
+    )
+    return webhooks, keys
 
 
 def _install_randomness(settings: Settings, database: Database) -> Callable[[], None]:

@@ -95,6 +95,14 @@ def real_ids(deployment: Deployment) -> dict[str, str]:
             json={"shipTo": {"firstName": "A", "lastName": "B", "country": "US"}},
         ).json()
         ii = http.post(II, json={"card": {"number": make_pan(), **EXPIRY}}).json()
+        # A webhook whose receiver never answers (nothing listens on port 9 here).
+        webhook = http.post(
+            "/notification-subscriptions/v2/webhooks",
+            json={
+                "products": [{"productId": "tokenManagement", "eventTypes": ["tms.token.created"]}],
+                "webhookUrl": "http://127.0.0.1:9/hook",
+            },
+        ).json()
     token_href: str = ii["_links"]["tokenized-cards"]["href"]
     return {
         "customerId": customer_id,
@@ -105,6 +113,8 @@ def real_ids(deployment: Deployment) -> dict[str, str]:
         "tokenId": customer_id,
         "tokenProvider": "vts",
         "assetType": "card-art-combined",
+        "webhookId": webhook["webhookId"],
+        "organizationId": deployment.merchant.id,
     }
 
 

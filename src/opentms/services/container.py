@@ -28,6 +28,7 @@ from opentms.domain.ports import (
     UnitOfWorkFactory,
     WebhookTransport,
 )
+from opentms.domain.ports.webhooks import WebhookSubscriptionStore
 from opentms.services.authentication import Authenticator
 from opentms.services.authorizations import AuthorizationSimulator
 from opentms.services.customers import CustomerService, ShippingAddressService
@@ -38,6 +39,8 @@ from opentms.services.payment_credentials import PaymentCredentialService
 from opentms.services.payment_instruments import PaymentInstrumentService
 from opentms.services.sandbox import SandboxControls
 from opentms.services.server_keys import ServerKeys
+from opentms.services.webhooks.keys import WebhookKeyService
+from opentms.services.webhooks.subscriptions import WebhookService
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,8 @@ class Ports:
     # Webhooks: the merchants' signing keys and the transport to receivers.
     signing_keys: SigningKeys | None = None
     webhook_transport: WebhookTransport | None = None
+    # Webhooks: the merchants' subscriptions and their delivery history.
+    webhook_subscriptions: WebhookSubscriptionStore | None = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +94,10 @@ class Services:
     on_close: Callable[[], None]
     # Sandbox mode's controls; None in a vault (docs/sandbox.md).
     sandbox: SandboxControls | None = None
+    # Webhooks (docs/webhooks.md): subscriptions and signing keys; None where
+    # the ports have no webhook stores (in-memory fakes).
+    webhooks: WebhookService | None = None
+    webhook_keys: WebhookKeyService | None = None
 
     def close(self) -> None:
         self.on_close()

@@ -33,6 +33,7 @@ from opentms.adapters.http.routes import (
     simulator,
     tokenize,
     tokens,
+    webhooks,
 )
 from opentms.adapters.http.routes import sandbox as sandbox_routes
 from opentms.adapters.http.sandbox_middleware import SandboxMiddleware
@@ -159,6 +160,8 @@ def create_app(services: Services) -> Starlette:
         *customers.operations(services, pipeline),
         *tokenize.operations(services, pipeline),
         *simulator.operations(services, pipeline),
+        # TMS webhooks, in both modes (docs/webhooks.md).
+        *webhooks.operations(services, pipeline),
     ]
     if services.sandbox is not None:
         # Sandbox mode only: in a vault these paths do not exist (404).

@@ -78,6 +78,8 @@ class Operation:
     # "merchant": HTTP Signature or JWT (the TMS API); "admin": the sandbox
     # admin API's bearer token (no profile-id header either).
     security: Literal["merchant", "admin"] = "merchant"
+    # The success body's schema when it is not an object (a list: webhooks).
+    response_schema: dict[str, Any] | None = None
 
     @property
     def operation_id(self) -> str:
@@ -102,7 +104,7 @@ def openapi_document(operations: list[Operation]) -> dict[str, Any]:
         for status in (op.status, *op.extra_statuses):
             responses[str(status)] = {"description": "Success"}
             if status in (200, 201):
-                schema = (
+                schema = op.response_schema or (
                     {"type": "string"}
                     if op.media_type == "application/jose"
                     else {"type": "object"}

@@ -4,13 +4,13 @@ the merchants' signing keys."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:  # domain.webhooks imports the ports (through randomness): no cycle at run time
-    from opentms.domain.webhooks import Event
+    from opentms.domain.webhooks import DeliveryAttempt, Event, NotificationStatus, Subscription
 
 
 class Outbox(Protocol):
@@ -83,4 +83,74 @@ class SigningKeys(Protocol):
 
     def current(self, merchant_id: str, now: datetime) -> SigningKey | None:
         """The key that signs at ``now``: the newest whose time has come."""
+        ...
+
+
+@dataclass(frozen=True)
+class AttemptView:
+    """One attempt of the delivery history, with the status its notification
+    has now (None for a health check or a test, which have no notification)."""
+
+    attempt: DeliveryAttempt
+    notification_status: str | None
+
+
+class WebhookSubscriptionStore(Protocol):
+    """A merchant's webhook subscriptions and their delivery history. Every
+    method is given the merchant: another merchant's rows do not exist for it.
+    A deleted subscription (``deleted_at`` set) is never returned; its history
+    and notifications stay."""
+
+    def add(self, subscription: Subscription, checked_at: datetime | None) -> None: ...
+
+    def get(self, merchant_id: str, subscription_id: str) -> Subscription | None: ...
+
+    def list_all(self, merchant_id: str) -> list[Subscription]:
+        """Oldest first."""
+        ...
+
+    def update(self, subscription: Subscription, checked_at: datetime | None) -> bool:
+        """Write every field of ``subscription`` (its version already the new
+        one); False when it is gone (deleted meanwhile)."""
+        ...
+
+    def release_held(self, merchant_id: str, subscription_id: str, now: datetime) -> int:
+        """HELD notifications of the subscription become PENDING, due ``now``
+        (it answers again); how many."""
+        ...
+
+    def delete(self, merchant_id: str, subscription_id: str, at: datetime) -> bool: ...
+
+    def record_attempt(self, attempt: DeliveryAttempt) -> None: ...
+
+    def attempts(
+        self, merchant_id: str, subscription_id: str, offset: int, limit: int
+    ) -> tuple[list[AttemptView], int]:
+        """A page of the subscription's attempts, newest first, and how many there are."""
+        ...
+
+    def events_of_notifications(
+        self, merchant_id: str, subscription_id: str, notification_ids: Sequence[str]
+    ) -> list[str]:
+        """The event ids of those of ``notification_ids`` that are the subscription's."""
+        ...
+
+    def events_by_status(
+        self,
+        merchant_id: str,
+        subscription_id: str,
+        statuses: Sequence[NotificationStatus],
+        start: datetime,
+        end: datetime,
+        product_id: str | None,
+        event_type: str | None,
+    ) -> list[str]:
+        """The event ids of the subscription's notifications in ``statuses``
+        created from ``start`` to ``end`` (both included)."""
+        ...
+
+    def requeue(
+        self, merchant_id: str, subscription_id: str, event_ids: Sequence[str], now: datetime
+    ) -> list[str]:
+        """One new PENDING notification (a replay) per event; their ids."""
         ...
