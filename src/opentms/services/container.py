@@ -7,6 +7,7 @@ their ports. Bootstrap makes the SQL ones; a test may pass in-memory fakes."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -28,6 +29,7 @@ from opentms.domain.ports import (
     UnitOfWorkFactory,
     WebhookTransport,
 )
+from opentms.domain.ports.webhooks import NotificationQueue
 from opentms.services.authentication import Authenticator
 from opentms.services.authorizations import AuthorizationSimulator
 from opentms.services.customers import CustomerService, ShippingAddressService
@@ -38,6 +40,7 @@ from opentms.services.payment_credentials import PaymentCredentialService
 from opentms.services.payment_instruments import PaymentInstrumentService
 from opentms.services.sandbox import SandboxControls
 from opentms.services.server_keys import ServerKeys
+from opentms.services.webhooks.dispatcher import Dispatcher
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,10 @@ class Ports:
     # Webhooks: the merchants' signing keys and the transport to receivers.
     signing_keys: SigningKeys | None = None
     webhook_transport: WebhookTransport | None = None
+    # The dispatchers' queue, and the doorbell a unit of work rings once it
+    # has queued notifications (the dispatcher of this process waits on it).
+    webhook_queue: NotificationQueue | None = None
+    webhook_doorbell: threading.Event | None = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +96,11 @@ class Services:
     on_close: Callable[[], None]
     # Sandbox mode's controls; None in a vault (docs/sandbox.md).
     sandbox: SandboxControls | None = None
+    # The webhook dispatcher of this process; the server starts it (None
+    # over ports without a queue).
+    dispatcher: Dispatcher | None = None
 
     def close(self) -> None:
+        if self.dispatcher is not None:
+            self.dispatcher.stop()
         self.on_close()
