@@ -150,7 +150,7 @@ class SQLNotificationQueue:
         due = and_(
             _s.status == SubscriptionStatus.SUSPENDED.value,
             _s.deleted_at.is_(None),
-            or_(_s.checked_at.is_(None), _s.checked_at < now - interval),
+            or_(_s.checked_at.is_(None), _s.checked_at <= now - interval),
         )
         transaction = _Write(self._engine)
         with transaction as conn:
