@@ -170,6 +170,8 @@ def _parse(url: str) -> httpx.URL:
         raise refused from exc
     if parsed.scheme not in ("http", "https") or not host or parsed.userinfo:
         raise refused
+    if parsed.port is not None and not 0 < parsed.port < 65536:
+        raise refused
     if any(c.isspace() or ord(c) < 0x20 or c in "%@\\" for c in host):
         raise refused
     return parsed
