@@ -48,6 +48,7 @@ class Receiver:
         self.post = Answer()
         self.get = Answer()
         self.requests: list[Received] = []
+        self.broken = 0  # requests cut off before their body ended
         self._lock = threading.Condition()
         self._release = threading.Event()
         self._server: ThreadingHTTPServer | None = None
@@ -117,6 +118,10 @@ class Receiver:
     def _handle(self, handler: BaseHTTPRequestHandler, answer: Answer) -> None:
         length = int(handler.headers.get("content-length") or 0)
         body = handler.rfile.read(length) if length else b""
+        if len(body) < length:  # cut off (a killed sender): no request
+            with self._lock:
+                self.broken += 1
+            return
         received = Received(
             handler.command,
             handler.path,
