@@ -65,7 +65,8 @@ def test_retries_follow_the_service_clock(tmp_path: Path) -> None:
     with (
         backend_database_url("opentms_webhooks") as url,
         receiver() as hook,
-        serve(tmp_path, database_url=url, environment=SERVER_ENVIRONMENT) as server,
+        # Two worker processes (opentms.asgi:app), a dispatcher each.
+        serve(tmp_path, workers=2, database_url=url, environment=SERVER_ENVIRONMENT) as server,
         vault_of(server.data_dir, url) as vault,
         server.admin() as admin,
     ):
@@ -92,6 +93,8 @@ def test_retries_follow_the_service_clock(tmp_path: Path) -> None:
         third = hook.wait_for(3, timeout=10)[2]
         assert third.headers["v-c-retry-count"] == "2"
         wait_until(lambda: vault.notification().status == "DELIVERED", 10, "delivered")
+        time.sleep(1.0)
+        assert len(hook.received()) == 3, "each attempt made by one of the workers"
         assert "outcome=DELIVERED" in server.log()
         assert "outcome=RETRY" in server.log()
 
