@@ -5,6 +5,7 @@ same port."""
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -44,7 +45,8 @@ class Receiver:
     """Start it with :func:`receiver`. ``post`` and ``get`` are the answers to
     each method; ``requests`` what came, in order."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
+        self.tls = tls
         self.post = Answer()
         self.get = Answer()
         self.requests: list[Received] = []
@@ -80,6 +82,8 @@ class Receiver:
 
         server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         server.daemon_threads = True
+        if self.tls is not None:
+            server.socket = self.tls.wrap_socket(server.socket, server_side=True)
         self.port = server.server_address[1]
         self._server = server
         self._release.clear()
@@ -145,8 +149,9 @@ class Receiver:
 
 
 @contextmanager
-def receiver() -> Iterator[Receiver]:
-    started = Receiver()
+def receiver(tls: ssl.SSLContext | None = None) -> Iterator[Receiver]:
+    """A receiver, up (over TLS with ``tls``, a server context), down after."""
+    started = Receiver(tls)
     started.up()
     try:
         yield started

@@ -6,6 +6,7 @@ in-process app of the tests (their deliveries happen only when a test asks)."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ async def _serve_once(app: Starlette, dispatcher: Dispatcher) -> bool:
     async def receive() -> dict[str, Any]:
         return await inbox.get()
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: MutableMapping[str, Any]) -> None:
         sent.append(message["type"])
 
     await inbox.put({"type": "lifespan.startup"})

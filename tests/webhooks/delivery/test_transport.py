@@ -7,17 +7,24 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import ssl
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from opentms.adapters.webhooks.transport import HttpxTransport
 from opentms.domain.ports import DestinationRefused
-from tests.webhooks.delivery.receiver import Answer, Receiver
+from tests.webhooks.delivery.receiver import Answer, Receiver, receiver
 
 
 @pytest.fixture
@@ -243,3 +250,82 @@ def test_url_checks_never_raise_anything_but_destination_refused(url: str) -> No
 
 _VAULT = HttpxTransport(1.0, 0.5, vault=True, allowed="10.0.0.0/8")
 _SANDBOX = HttpxTransport(1.0, 0.5)
+
+
+def _tls(directory: Path, name: str) -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    """A server context with a certificate for ``name`` from a new CA, and a
+    client context that trusts that CA."""
+    now = datetime.now(UTC)
+
+    def certificate(
+        subject: str, key: ec.EllipticCurvePrivateKey, signer: ec.EllipticCurvePrivateKey, ca: bool
+    ) -> x509.Certificate:
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+            .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "webhook test CA")]))
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(minutes=5))
+            .not_valid_after(now + timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        )
+        if ca:
+            builder = builder.add_extension(
+                x509.KeyUsage(False, False, False, False, False, True, True, False, False),
+                critical=True,
+            )
+        else:
+            builder = builder.add_extension(
+                x509.SubjectAlternativeName([x509.DNSName(subject)]), critical=False
+            )
+        return builder.sign(signer, hashes.SHA256())
+
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca = certificate("webhook test CA", ca_key, ca_key, ca=True)
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert_file, key_file = directory / "cert.pem", directory / "key.pem"
+    cert_file.write_bytes(
+        certificate(name, key, ca_key, ca=False).public_bytes(serialization.Encoding.PEM)
+    )
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server.load_cert_chain(cert_file, key_file)
+    client = ssl.create_default_context(cadata=ca.public_bytes(serialization.Encoding.PEM).decode())
+    return server, client
+
+
+def test_a_vault_over_tls_verifies_the_host_name_at_the_checked_address(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """HTTPS to a pinned address: SNI and the certificate check use the URL's
+    host name, so a certificate for another name is refused."""
+    server_tls, client_tls = _tls(tmp_path, "hooks.example")
+    real = socket.getaddrinfo
+
+    def local(host: str, port: Any, *args: Any, **kwargs: Any) -> Any:
+        if host.endswith(".example"):
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))]
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", local)
+    transport = HttpxTransport(1.0, 2.0, vault=True, allowed="127.0.0.1", verify=client_tls)
+    try:
+        with receiver(server_tls) as hook:
+            result = transport.post(f"https://hooks.example:{hook.port}/hook", {}, b"{}")
+            assert result.status_code == 200, result.error
+            (got,) = hook.received()
+            assert got.headers["host"] == f"hooks.example:{hook.port}"
+            wrong = transport.post(f"https://other.example:{hook.port}/hook", {}, b"{}")
+            assert wrong.status_code is None
+            assert wrong.error is not None
+            assert "CERTIFICATE_VERIFY_FAILED" in wrong.error
+            assert len(hook.received()) == 1
+    finally:
+        transport.close()

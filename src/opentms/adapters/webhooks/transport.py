@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import ssl
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -72,7 +73,9 @@ class _Target:
 class HttpxTransport:
     """:class:`~opentms.domain.ports.WebhookTransport` over one httpx client.
     ``vault``: apply the address rules above, with ``allowed`` (the
-    setting's comma-separated list, or its items) as the exceptions."""
+    setting's comma-separated list, or its items) as the exceptions.
+    ``verify``: what receivers' certificates are checked against (httpx's
+    ``verify``: the system's trust store by default, or an SSL context)."""
 
     def __init__(
         self,
@@ -81,6 +84,7 @@ class HttpxTransport:
         *,
         vault: bool = False,
         allowed: str | Iterable[str] = "",
+        verify: ssl.SSLContext | bool = True,
     ) -> None:
         timeout = httpx.Timeout(read_timeout, connect=connect_timeout)
         # Vault mode connects to addresses: a kept-alive connection (pooled by
@@ -88,7 +92,11 @@ class HttpxTransport:
         # its certificate was verified for.
         limits = httpx.Limits(max_keepalive_connections=0) if vault else httpx.Limits()
         self._client = httpx.Client(
-            timeout=timeout, follow_redirects=False, trust_env=False, verify=True, limits=limits
+            timeout=timeout,
+            follow_redirects=False,
+            trust_env=False,
+            verify=verify,
+            limits=limits,
         )
         self._vault = vault
         self._allowed = AllowedDestinations.parse(allowed)
