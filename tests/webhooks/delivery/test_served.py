@@ -170,6 +170,7 @@ def _dead(pid: int) -> bool:
     return waited == pid
 
 
+@pytest.mark.postgres
 def test_two_servers_on_postgresql_send_each_notification_once(
     tmp_path: Path, postgres_url: str
 ) -> None:
