@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, and_, insert, or_, select, update
+from sqlalchemy import Connection, Engine, Select, and_, insert, or_, select, update
 
 from opentms.adapters.storage.database import _Transaction
 from opentms.adapters.storage.tables import (
@@ -65,6 +65,20 @@ class SQLNotificationQueue:
     def claim(
         self, worker: str, now: datetime, real_now: datetime, lease: timedelta, limit: int
     ) -> list[DueNotification]:
+        due = (
+            _n.status.in_(_WAITING),
+            _n.next_attempt_at <= now,
+            or_(_n.claimed_until.is_(None), _n.claimed_until < real_now),
+            _s.status == SubscriptionStatus.ACTIVE.value,
+            _s.deleted_at.is_(None),
+        )
+        if not self._any(
+            select(_n.id)
+            .select_from(webhook_notifications.join(webhook_subscriptions))
+            .where(*due)
+            .limit(1)
+        ):
+            return []
         query = (
             select(
                 _n.id,
@@ -85,13 +99,7 @@ class SQLNotificationQueue:
                     webhook_subscriptions, _s.id == _n.subscription_id
                 )
             )
-            .where(
-                _n.status.in_(_WAITING),
-                _n.next_attempt_at <= now,
-                or_(_n.claimed_until.is_(None), _n.claimed_until < real_now),
-                _s.status == SubscriptionStatus.ACTIVE.value,
-                _s.deleted_at.is_(None),
-            )
+            .where(*due)
             .order_by(_n.next_attempt_at, _n.id)
             .limit(limit)
             # PostgreSQL: rows another claimer has locked are passed over, not
@@ -109,6 +117,12 @@ class SQLNotificationQueue:
                 )
             transaction.commit()
         return [_due(row) for row in rows]
+
+    def _any(self, query: Select[Any]) -> bool:
+        """Whether ``query`` finds a row, read outside any write transaction:
+        an idle round never takes SQLite's write lock."""
+        with self._engine.connect() as conn:
+            return conn.execute(query).first() is not None
 
     def record(
         self, worker: str, notification: DueNotification, outcome: Outcome, attempt: DeliveryAttempt
@@ -152,6 +166,8 @@ class SQLNotificationQueue:
             _s.deleted_at.is_(None),
             or_(_s.checked_at.is_(None), _s.checked_at <= now - interval),
         )
+        if not self._any(select(_s.id).where(due).limit(1)):
+            return []
         transaction = _Write(self._engine)
         with transaction as conn:
             rows = conn.execute(

@@ -120,7 +120,8 @@ class HttpxTransport:
         host = parsed.raw_host.decode("ascii")
         address = self._checked_address(host, parsed.port or _default_port(parsed.scheme))
         headers = {"Host": parsed.netloc.decode("ascii")}
-        extensions = {"sni_hostname": host} if parsed.scheme == "https" else {}
+        # The name the certificate must hold (an address literal: the address).
+        extensions = {"sni_hostname": host.strip("[]")} if parsed.scheme == "https" else {}
         pinned = parsed.copy_with(host=str(address))
         return _Target(str(pinned), headers, extensions)
 
