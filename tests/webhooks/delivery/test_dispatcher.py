@@ -10,11 +10,13 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
 from opentms.adapters.storage.webhook_queue import SQLNotificationQueue
 from opentms.adapters.webhooks.transport import HttpxTransport
+from opentms.domain.errors import DatabaseUnavailable
 from opentms.domain.ports.webhooks import Outcome
 from opentms.domain.webhooks import (
     DeliveryAttempt,
@@ -334,3 +336,43 @@ def test_two_dispatchers_send_each_notification_once(
     assert sum(sent.values()) == count
     time.sleep(0.2)
     assert len(hook.received()) == count
+
+
+class _FlakyQueue(SQLNotificationQueue):
+    """A queue whose first claims fail, as while the database is away."""
+
+    def __init__(self, vault: Vault, failures: int) -> None:
+        super().__init__(vault.engine)
+        self.failures = failures
+
+    def claim(self, *args: Any, **kwargs: Any) -> Any:
+        if self.failures:
+            self.failures -= 1
+            raise DatabaseUnavailable()
+        return super().claim(*args, **kwargs)
+
+
+def test_the_background_dispatcher_outlives_failed_rounds(
+    vault: Vault, hook: Receiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    vault.subscribe(hook.url)
+    vault.publish()
+    transport = HttpxTransport(1.0, 2.0)
+    _transports.append(transport)
+    queue = _FlakyQueue(vault, failures=3)
+    dispatcher = Dispatcher(
+        queue,
+        vault.signing_keys(),
+        transport,
+        vault.clock,
+        vault.clock,
+        DispatcherSettings(poll_seconds=0.05),
+    )
+    dispatcher.start()
+    try:
+        hook.wait_for(1, timeout=10)
+    finally:
+        dispatcher.stop()
+    assert queue.failures == 0
+    failed = [r for r in caplog.records if "a round failed" in r.getMessage()]
+    assert len(failed) == 3

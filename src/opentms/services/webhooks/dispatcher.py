@@ -43,6 +43,8 @@ log = logging.getLogger("opentms.webhooks")
 
 # How often a SUSPENDED subscription's receiver is pinged again (service clock).
 PING_INTERVAL = timedelta(minutes=1)
+# The longest wait after rounds that failed (the database away, say).
+MAX_BACKOFF_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -165,17 +167,24 @@ class Dispatcher:
         return self._thread is not None and self._thread.is_alive()
 
     def _loop(self) -> None:
+        failures = 0
         while not self._stopping.is_set():
             self.doorbell.clear()
             try:
                 sent = self.run_once()
+                failures = 0
             except Exception:
-                # The database may be away for a while: log, wait, try again.
+                # The database may be away for a while: log, wait longer each
+                # time (up to MAX_BACKOFF_SECONDS), try again.
+                failures += 1
                 log.exception("webhook dispatcher %s: a round failed", self.name)
                 sent = 0
             if self._stopping.is_set():
                 break
-            if sent < self.batch:
+            if failures:
+                wait = min(self._settings.poll_seconds * 2**failures, MAX_BACKOFF_SECONDS)
+                self._stopping.wait(wait)
+            elif sent < self.batch:
                 self.doorbell.wait(self._settings.poll_seconds)
 
     def _executor(self) -> ThreadPoolExecutor:
