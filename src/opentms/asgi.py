@@ -16,4 +16,4 @@ from opentms.observability import logging_config
 def app() -> Starlette:
     settings = Settings()
     logging.config.dictConfig(logging_config(settings.log_level, settings.log_format))
-    return create_app(build_services(settings))
+    return create_app(build_services(settings), dispatch=True)

@@ -6,6 +6,7 @@ command of the CLI); :func:`build_services` wires the services over it into the
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import timedelta
@@ -36,6 +37,7 @@ from opentms.adapters.storage.sandbox_reset import SQLStateResetter
 from opentms.adapters.storage.sandbox_snapshots import SQLSnapshotStore
 from opentms.adapters.storage.sandbox_state import SQLSandboxState
 from opentms.adapters.storage.webhook_keys import SQLSigningKeys
+from opentms.adapters.storage.webhook_queue import SQLNotificationQueue
 from opentms.adapters.storage.webhook_subscriptions import SQLWebhookSubscriptionStore
 from opentms.adapters.webhooks.transport import HttpxTransport
 from opentms.config import Settings
@@ -63,6 +65,7 @@ from opentms.services.sandbox.seed import SeedService
 from opentms.services.sandbox.state import StateControl
 from opentms.services.server_keys import ServerKeys
 from opentms.services.tenancy import SystemClock
+from opentms.services.webhooks.dispatcher import Dispatcher, DispatcherSettings, lease_for
 from opentms.services.webhooks.keys import WebhookKeyService
 from opentms.services.webhooks.subscriptions import WebhookService
 
@@ -76,6 +79,7 @@ __all__ = [
     "open_database",
     "simulated_networks",
     "sql_ports",
+    "webhook_dispatcher",
 ]
 
 
@@ -147,8 +151,14 @@ def sql_ports(database: Database, clock: Clock) -> Ports:
     settings = database.settings
     sandbox = settings.sandbox
     transport = HttpxTransport(
-        settings.webhook_connect_timeout_seconds, settings.webhook_read_timeout_seconds
+        settings.webhook_connect_timeout_seconds,
+        settings.webhook_read_timeout_seconds,
+        vault=not sandbox,
+        allowed=settings.webhook_allowed_destinations,
     )
+    # Rung by a unit of work that queued webhook notifications: this
+    # process's dispatcher sends them at once rather than at its next poll.
+    doorbell = threading.Event()
     if sandbox:
         # Resets and restores are seen whole by every transaction (database.py).
         guard_wholesale_changes(engine)
@@ -156,7 +166,9 @@ def sql_ports(database: Database, clock: Clock) -> Ports:
         keyring=keyring,
         merchant_store=merchant_store,
         server_key_store=merchant_store,
-        unit_of_work=cast(UnitOfWorkFactory, partial(SQLUnitOfWork, engine, secrets)),
+        unit_of_work=cast(
+            UnitOfWorkFactory, partial(SQLUnitOfWork, engine, secrets, wake=doorbell.set)
+        ),
         network_unit_of_work=partial(SQLNetworkUnitOfWork, engine, secrets),
         replay_guard=SQLReplayGuard(engine),
         readiness=SQLReadiness(engine),
@@ -170,6 +182,8 @@ def sql_ports(database: Database, clock: Clock) -> Ports:
         signing_keys=SQLSigningKeys(engine, partial(_merchant_keys, merchant_store, keyring)),
         webhook_transport=transport,
         webhook_subscriptions=SQLWebhookSubscriptionStore(engine),
+        webhook_queue=SQLNotificationQueue(engine),
+        webhook_doorbell=doorbell,
     )
 
 
@@ -277,6 +291,33 @@ def build_services(
         sandbox=sandbox,
         webhooks=webhooks,
         webhook_keys=webhook_keys,
+        dispatcher=webhook_dispatcher(settings, ports, clock, real_clock),
+    )
+
+
+def webhook_dispatcher(
+    settings: Settings, ports: Ports, clock: Clock, real_clock: Clock
+) -> Dispatcher | None:
+    """The webhook dispatcher over ``ports`` (None without a queue): the
+    service ``clock`` schedules, ``real_clock`` times claims and signatures.
+    Built, not started: the server starts it (OPENTMS_WEBHOOK_DISPATCHER)."""
+    if ports.webhook_queue is None or ports.signing_keys is None or ports.webhook_transport is None:
+        return None
+    workers = settings.webhook_workers
+    connect, read = settings.webhook_connect_timeout_seconds, settings.webhook_read_timeout_seconds
+    return Dispatcher(
+        ports.webhook_queue,
+        ports.signing_keys,
+        ports.webhook_transport,
+        clock,
+        real_clock,
+        DispatcherSettings(
+            signature_input=settings.webhook_signature_input,
+            poll_seconds=settings.webhook_poll_seconds,
+            lease=lease_for(connect, read, workers, workers),
+            workers=workers,
+        ),
+        ports.webhook_doorbell,
     )
 
 

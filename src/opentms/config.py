@@ -69,6 +69,8 @@ class Settings(BaseSettings):
     webhook_dispatcher: bool = True
     # How often a dispatcher looks for due notifications when nothing woke it.
     webhook_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    # Requests a dispatcher has in flight at once (and notifications per claim).
+    webhook_workers: int = Field(default=4, ge=1, le=64)
     # Limits of one request to a receiver.
     webhook_connect_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
     webhook_read_timeout_seconds: float = Field(default=10.0, gt=0, le=120)

@@ -217,7 +217,7 @@ def _server_app(settings: Settings) -> Starlette:
     from opentms.bootstrap import build_services
 
     logging.config.dictConfig(logging_config(settings.log_level, settings.log_format))
-    return create_app(build_services(settings))
+    return create_app(build_services(settings), dispatch=True)
 
 
 def _raise_open_file_limit() -> None:

@@ -7,6 +7,7 @@ their ports. Bootstrap makes the SQL ones; a test may pass in-memory fakes."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -28,7 +29,7 @@ from opentms.domain.ports import (
     UnitOfWorkFactory,
     WebhookTransport,
 )
-from opentms.domain.ports.webhooks import WebhookSubscriptionStore
+from opentms.domain.ports.webhooks import NotificationQueue, WebhookSubscriptionStore
 from opentms.services.authentication import Authenticator
 from opentms.services.authorizations import AuthorizationSimulator
 from opentms.services.customers import CustomerService, ShippingAddressService
@@ -39,6 +40,7 @@ from opentms.services.payment_credentials import PaymentCredentialService
 from opentms.services.payment_instruments import PaymentInstrumentService
 from opentms.services.sandbox import SandboxControls
 from opentms.services.server_keys import ServerKeys
+from opentms.services.webhooks.dispatcher import Dispatcher
 from opentms.services.webhooks.keys import WebhookKeyService
 from opentms.services.webhooks.subscriptions import WebhookService
 
@@ -74,6 +76,10 @@ class Ports:
     webhook_transport: WebhookTransport | None = None
     # Webhooks: the merchants' subscriptions and their delivery history.
     webhook_subscriptions: WebhookSubscriptionStore | None = None
+    # The dispatchers' queue, and the doorbell a unit of work rings once it
+    # has queued notifications (the dispatcher of this process waits on it).
+    webhook_queue: NotificationQueue | None = None
+    webhook_doorbell: threading.Event | None = None
 
 
 @dataclass(frozen=True)
@@ -98,6 +104,11 @@ class Services:
     # the ports have no webhook stores (in-memory fakes).
     webhooks: WebhookService | None = None
     webhook_keys: WebhookKeyService | None = None
+    # The webhook dispatcher of this process; the server starts it (None
+    # over ports without a queue).
+    dispatcher: Dispatcher | None = None
 
     def close(self) -> None:
+        if self.dispatcher is not None:
+            self.dispatcher.stop()
         self.on_close()

@@ -7,6 +7,8 @@ import functools
 import logging
 import time
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any, cast
 
 import orjson
@@ -139,7 +141,11 @@ def _new_correlation_id() -> bytes:
             return value.encode()
 
 
-def create_app(services: Services) -> Starlette:
+def create_app(services: Services, *, dispatch: bool = False) -> Starlette:
+    """The app over ``services``. ``dispatch``: a server process's app, whose
+    lifespan runs the webhook dispatcher (when OPENTMS_WEBHOOK_DISPATCHER);
+    in-process apps of tests leave it off, so their tests send nothing
+    unless they ask."""
     pipeline = Pipeline(
         services.authenticator,
         services.merchants,
@@ -220,7 +226,11 @@ def create_app(services: Services) -> Starlette:
         HTTPException: on_http_error,
         Exception: on_unexpected,
     }
-    app = Starlette(routes=routes, exception_handlers=handlers)
+    app = Starlette(
+        routes=routes,
+        exception_handlers=handlers,
+        lifespan=_dispatching(services) if dispatch else None,
+    )
     # Never redirect: an SDK follows a redirect and re-sends a signature made
     # for the original URL.
     app.router.redirect_slashes = False
@@ -229,3 +239,20 @@ def create_app(services: Services) -> Starlette:
     app.add_middleware(CorrelationMiddleware)
     app.state.services = services
     return app
+
+
+def _dispatching(services: Services) -> Any:
+    """A lifespan that runs this process's webhook dispatcher while it serves."""
+    dispatcher = services.dispatcher if services.settings.webhook_dispatcher else None
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        if dispatcher is not None:
+            dispatcher.start()
+        try:
+            yield
+        finally:
+            if dispatcher is not None:
+                dispatcher.stop()
+
+    return lifespan

@@ -10,7 +10,13 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:  # domain.webhooks imports the ports (through randomness): no cycle at run time
-    from opentms.domain.webhooks import DeliveryAttempt, Event, NotificationStatus, Subscription
+    from opentms.domain.webhooks import (
+        DeliveryAttempt,
+        Event,
+        NotificationStatus,
+        RetryPolicy,
+        Subscription,
+    )
 
 
 class Outbox(Protocol):
@@ -153,4 +159,81 @@ class WebhookSubscriptionStore(Protocol):
         self, merchant_id: str, subscription_id: str, event_ids: Sequence[str], now: datetime
     ) -> list[str]:
         """One new PENDING notification (a replay) per event; their ids."""
+
+
+# The dispatchers' queue (docs/webhooks.md, "Delivery"): what the outbox
+# queued, claimed by one dispatcher at a time, and what came of each attempt.
+
+
+@dataclass(frozen=True)
+class DueNotification:
+    """A notification a dispatcher has claimed, with what sending it needs:
+    its event, and its subscription's URL and retry policy. ``attempts`` is
+    how many sends were made before (the retry number of this one)."""
+
+    id: str
+    attempts: int
+    replay: bool
+    event: Event
+    subscription_id: str
+    webhook_url: str
+    retry_policy: RetryPolicy
+
+    @property
+    def merchant_id(self) -> str:
+        return self.event.merchant_id
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Where a notification goes after an attempt: DELIVERED, RETRY (due
+    again at ``next_attempt_at``), FAILED, or HELD (its subscription is
+    SUSPENDED until the receiver answers a ping)."""
+
+    status: NotificationStatus
+    next_attempt_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class PingTarget:
+    """A SUSPENDED subscription whose receiver is due to be pinged again."""
+
+    subscription_id: str
+    merchant_id: str
+    url: str
+
+
+class NotificationQueue(Protocol):
+    """The notifications the outbox queued, shared by every dispatcher of
+    the database. A claim lasts until ``real_now + lease`` (real time);
+    ``now`` is the service clock, which schedules attempts and pings."""
+
+    def claim(
+        self, worker: str, now: datetime, real_now: datetime, lease: timedelta, limit: int
+    ) -> list[DueNotification]:
+        """At most ``limit`` PENDING or RETRY notifications due at ``now``, of
+        ACTIVE subscriptions, that no other dispatcher holds; held by
+        ``worker`` until ``real_now + lease``."""
+        ...
+
+    def record(
+        self, worker: str, notification: DueNotification, outcome: Outcome, attempt: DeliveryAttempt
+    ) -> bool:
+        """Write ``attempt`` and ``outcome`` (one more attempt, the claim
+        released) at once, if ``worker`` still holds the claim; whether it
+        did (False: the lease ran out and another dispatcher took it, or the
+        notification is gone; nothing is written)."""
+        ...
+
+    def claim_pings(self, now: datetime, interval: timedelta, limit: int) -> list[PingTarget]:
+        """SUSPENDED subscriptions not pinged within ``interval`` before
+        ``now`` (service clock), marked pinged at ``now``, so that no other
+        dispatcher pings them too."""
+        ...
+
+    def record_ping(self, target: PingTarget, attempt: DeliveryAttempt) -> bool:
+        """Write the ping ``attempt``; when it was answered (a status below
+        500) and the subscription is still SUSPENDED, make it ACTIVE and its
+        HELD notifications PENDING, due at ``attempt.at``. Whether it was
+        made ACTIVE."""
         ...
