@@ -5,11 +5,13 @@ at a real receiver this test runs, lists, gets and test-sends it, creates a
 tokenized card and runs issuer life-cycle simulations. The receiver must then
 get the health check, the test notification and the provisioned and updated
 notifications, each verified by ``opentms.client.webhooks.verify`` with the
-key the SDK was given, under either ``OPENTMS_WEBHOOK_SIGNATURE_INPUT``."""
+key the SDK was given, under either ``OPENTMS_WEBHOOK_SIGNATURE_INPUT``; on
+SQLite with one server process and on PostgreSQL with two."""
 
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -23,6 +25,7 @@ import pytest
 from opentms.client.webhooks import WebhookVerificationError, verify
 from tests.conformance.test_python_sdk import python_sdk, run_sdk_driver
 from tests.sandbox.served import Served, serve
+from tests.support import fresh_postgres_schema
 
 pytestmark = pytest.mark.conformance
 __all__ = ["python_sdk"]  # the fixture, used by name
@@ -32,6 +35,10 @@ MERCHANT = "webhooks_sdk_merchant"
 WAIT_SECONDS = 60
 MIN_CHECKS = 25  # fewer: a step of the driver stopped early
 Signed = Literal["payload", "body"]
+SETUPS = [
+    pytest.param(("sqlite", 1), id="sqlite-1-worker"),
+    pytest.param(("postgresql", 2), id="postgresql-2-workers"),
+]
 
 
 @dataclass(frozen=True)
@@ -103,6 +110,20 @@ class Receiver:
         return self.notifications()
 
 
+@pytest.fixture(params=SETUPS)
+def database(request: pytest.FixtureRequest) -> Iterator[tuple[str | None, int]]:
+    """The server's database URL (None: SQLite in its data directory) and workers."""
+    backend, workers = request.param
+    if backend == "sqlite":
+        yield None, workers
+        return
+    base = os.environ.get("OPENTMS_TEST_POSTGRES_URL")
+    if not base:
+        pytest.skip("OPENTMS_TEST_POSTGRES_URL is not set")
+    with fresh_postgres_schema(base, "opentms_webhooks_sdk") as url:
+        yield url, workers
+
+
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
     receiver = Receiver()
@@ -138,10 +159,15 @@ def events_of(notifications: list[Received], card_id: str) -> dict[str, tuple[st
 
 @pytest.mark.parametrize("signature_input", ["payload", "body"])
 def test_the_sdk_subscribes_and_the_receiver_verifies_every_notification(
-    python_sdk: Path, receiver: Receiver, tmp_path: Path, signature_input: Signed
+    python_sdk: Path,
+    database: tuple[str | None, int],
+    receiver: Receiver,
+    tmp_path: Path,
+    signature_input: Signed,
 ) -> None:
     environment: dict[str, str] = {"OPENTMS_WEBHOOK_SIGNATURE_INPUT": signature_input}
-    with serve(tmp_path, environment=environment) as server:
+    url, workers = database
+    with serve(tmp_path, workers=workers, database_url=url, environment=environment) as server:
         report = run_sdk_driver(
             python_sdk,
             DRIVER,
