@@ -1,7 +1,8 @@
 """The client-only distribution, ``opentms-client`` (``clients/python``): its
 wheel, built from this tree, holds exactly ``src/opentms/client`` and needs only
 the client's dependencies; installed into a fresh virtual environment that has
-nothing of the server, it talks to a real ``opentms serve``."""
+nothing of the server, it talks to a real ``opentms serve`` and verifies the
+webhook notifications the server's code signs."""
 
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ import sys
 import textwrap
 import venv
 import zipfile
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
 import pytest
 
@@ -25,6 +28,7 @@ import opentms.client
 from opentms.client._base_client import __version__ as client_version
 from tests.client.server import Served
 from tests.client.test_import import CLIENT_DEPENDENCIES, top_level_names
+from tests.webhooks.client.signing import EVENT_ID, KEY, notification, sign
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIENT_SOURCE = ROOT / "src" / "opentms" / "client"
@@ -184,3 +188,36 @@ def test_installed_alone_it_is_typed(alone: Path, tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert 'Revealed type is "str | None"' in done.stdout, done.stdout
+
+
+# Run by the fresh environment's Python: a receiver's check, with the client alone.
+RECEIVER = textwrap.dedent(
+    """
+    import json, sys
+    from opentms.client.webhooks import WebhookVerificationError, verify
+
+    headers, body, key = json.loads(sys.argv[1]), sys.argv[2].encode(), sys.argv[3]
+    notification = verify(headers, body, key)
+    try:
+        verify(headers, body + b" ", key, signature_input="body")
+        refused = None
+    except WebhookVerificationError as error:
+        refused = error.reason
+    loaded = sorted(m for m in sys.modules if m.startswith("opentms"))
+    print(json.dumps({"id": notification["payload"]["data"]["id"], "refused": refused,
+                      "loaded": loaded}))
+    """
+)
+
+
+@pytest.mark.parametrize("signed", ["payload", "body"])
+def test_installed_alone_it_verifies_what_the_server_signs(
+    alone: Path, signed: Literal["payload", "body"]
+) -> None:
+    sent = sign(notification(), signed, at=datetime.now(UTC))
+    output = run(
+        alone, "-I", "-c", RECEIVER, json.dumps(dict(sent.headers)), sent.body.decode(), KEY
+    )
+    report = json.loads(output.strip().splitlines()[-1])
+    assert (report["id"], report["refused"]) == (EVENT_ID, "bad_signature")
+    assert all(m.startswith("opentms.client") or m == "opentms" for m in report["loaded"])

@@ -49,6 +49,7 @@ from opentms.client._exceptions import (
     PreconditionFailed,
     ServerError,
     TransportError,
+    WebhookVerificationError,
 )
 from opentms.client._jwe import (
     decrypt_payment_credentials,
@@ -252,6 +253,7 @@ __all__ = [  # noqa: RUF022 - sorted case-insensitively, as tests/test_contracts
     "TokenProvisioningInformation",
     "TransportError",
     "VerificationResults",
+    "WebhookVerificationError",
 ]
 
 # Loaded on first access (PEP 562): pydantic for the models, anyio for the transport.

@@ -17,7 +17,9 @@ response to the class raised.
     │   ├── FailedDependency          424  e.g. "Profile not found"
     │   └── ServerError               5xx, whatever its type
     ├── InvalidResponse               a success response the client cannot read
-    └── CredentialDecryptionFailed    the payment-credentials JWE did not open
+    ├── CredentialDecryptionFailed    the payment-credentials JWE did not open
+    └── WebhookVerificationError      a webhook notification failed verification
+                                      (opentms.client.webhooks.verify)
 
 An error ``type`` this client does not know raises plain :class:`APIError`, so a
 new server error never breaks an old client. Messages carry ids and field
@@ -48,6 +50,7 @@ __all__ = [
     "PreconditionFailed",
     "ServerError",
     "TransportError",
+    "WebhookVerificationError",
 ]
 
 
@@ -173,6 +176,25 @@ class InvalidResponse(OpenTMSError):
 class CredentialDecryptionFailed(OpenTMSError):
     """The payment-credentials JWE does not open with the private key given
     (wrong key, or not a JWE). Deliberately without detail."""
+
+
+class WebhookVerificationError(OpenTMSError):
+    """A webhook notification did not verify (:func:`opentms.client.webhooks.verify`):
+    no or a malformed ``v-c-signature``, an unknown ``keyId``, a timestamp outside
+    the tolerance, a signature that does not match, or a body that is not a
+    notification. Answer such a request with an error and do not act on it.
+
+    **Attributes:** ``reason`` - one of ``missing_signature``,
+    ``malformed_signature``, ``unknown_key_id``, ``stale_timestamp``,
+    ``bad_signature``, ``malformed_body``.
+    """
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(reason={self.reason!r}, message={str(self)!r})"
 
 
 # The TMS error types, by family. A type seen with another status than its
