@@ -244,6 +244,10 @@ def logging_config(level: str = "INFO", log_format: LogFormat = "text") -> dict[
         "root": {"handlers": ["default"], "level": level},
         "loggers": {
             "alembic": {"level": "WARNING"},
+            # httpx's INFO line names a webhook receiver's whole URL (its query
+            # may hold a secret); the dispatcher logs each attempt by ids.
+            "httpx": {"level": "WARNING"},
+            "httpcore": {"level": "WARNING"},
             "uvicorn": {"handlers": [], "propagate": True},
             "uvicorn.error": {"handlers": [], "propagate": True},
             # opentms.http writes its own access line; uvicorn's would repeat it.

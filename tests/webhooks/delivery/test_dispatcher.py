@@ -5,6 +5,7 @@ deactivateFlag then ACTIVE again after a ping, and claims that run out."""
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import Counter
@@ -24,6 +25,7 @@ from opentms.domain.webhooks import (
     RetryPolicy,
     SubscriptionStatus,
 )
+from opentms.observability import logging_config
 from opentms.services.webhooks.dispatcher import Dispatcher, DispatcherSettings
 from tests.webhooks.delivery.receiver import Answer, Receiver
 from tests.webhooks.delivery.support import FakeClock, Vault, set_subscription, verify_signature
@@ -376,3 +378,32 @@ def test_the_background_dispatcher_outlives_failed_rounds(
     assert queue.failures == 0
     failed = [r for r in caplog.records if "a round failed" in r.getMessage()]
     assert len(failed) == 3
+
+
+def test_a_delivery_never_logs_the_receivers_url(
+    vault: Vault, hook: Receiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Under the server's logger levels, httpx's INFO line (which names the
+    whole URL, query included) is off; the dispatcher logs ids."""
+    levels = {
+        name: conf["level"]
+        for name, conf in logging_config("INFO")["loggers"].items()
+        if "level" in conf
+    }
+    previous = {name: logging.getLogger(name).level for name in levels}
+    secret_url = hook.url + "?token=receiver-secret-d41d8cd9"
+    vault.subscribe(secret_url)
+    vault.publish()
+    try:
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
+        with caplog.at_level(logging.INFO):
+            assert make_dispatcher(vault).run_once() == 1
+    finally:
+        for name, level in previous.items():
+            logging.getLogger(name).setLevel(level)
+    hook.wait_for(1)
+    assert any(r.name.startswith("opentms") for r in caplog.records), "the attempt is logged"
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "receiver-secret-d41d8cd9" not in logged
+    assert hook.url not in logged
