@@ -9,9 +9,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from opentms.domain import randomness
+
+if TYPE_CHECKING:  # the ports import this module
+    from opentms.domain.ports.webhooks import TransportResult
 
 PRODUCT_ID = "tokenManagement"
 PRODUCT_NAME = "Token Management"
@@ -198,3 +201,36 @@ class DeliveryAttempt:
     @property
     def succeeded(self) -> bool:
         return self.status_code is not None and 200 <= self.status_code < 300
+
+    @property
+    def answered(self) -> bool:
+        """What a health check asks: an HTTP answer below 500."""
+        return self.status_code is not None and self.status_code < 500
+
+    @classmethod
+    def of(
+        cls,
+        result: TransportResult,
+        *,
+        notification_id: str | None,
+        subscription_id: str,
+        merchant_id: str,
+        attempt: int,
+        kind: Literal["NEW", "RETRY", "REPLAY", "TEST", "HEALTH_CHECK"],
+        transaction_trace_id: str | None,
+        at: datetime,
+    ) -> DeliveryAttempt:
+        """The attempt that got ``result``."""
+        return cls(
+            notification_id,
+            subscription_id,
+            merchant_id,
+            attempt,
+            kind,
+            transaction_trace_id,
+            at,
+            result.status_code,
+            result.latency_ms,
+            result.error,
+            result.response,
+        )

@@ -147,7 +147,7 @@ class SQLNotificationQueue:
             ).rowcount
             if changed != 1:
                 return False
-            conn.execute(insert(webhook_attempts), _attempt_row(attempt))
+            conn.execute(insert(webhook_attempts), attempt_row(attempt))
             if outcome.status is NotificationStatus.HELD:
                 conn.execute(
                     update(webhook_subscriptions)
@@ -190,13 +190,13 @@ class SQLNotificationQueue:
         ]
 
     def record_ping(self, target: PingTarget, attempt: DeliveryAttempt) -> bool:
-        answered = attempt.status_code is not None and attempt.status_code < 500
+        answered = attempt.answered
         transaction = _Write(self._engine)
         with transaction as conn:
             exists = conn.execute(select(_s.id).where(_s.id == target.subscription_id)).first()
             if exists is None:  # gone (a sandbox reset)
                 return False
-            conn.execute(insert(webhook_attempts), _attempt_row(attempt))
+            conn.execute(insert(webhook_attempts), attempt_row(attempt))
             activated = False
             if answered:
                 activated = (
@@ -244,53 +244,22 @@ def _due(row: Any) -> DueNotification:
         event=event,
         subscription_id=row.subscription_id,
         webhook_url=row.webhook_url,
-        retry_policy=_stored_policy(row.retry_policy),
+        retry_policy=stored_policy(row.retry_policy),
     )
 
 
-def _stored_policy(stored: str) -> RetryPolicy:
+def stored_policy(stored: str) -> RetryPolicy:
+    """A subscription's retry policy from its JSON column (RetryPolicy's
+    fields, as the subscription store writes them)."""
     try:
-        return retry_policy(stored)
+        return RetryPolicy(**orjson.loads(stored))
     except (ValueError, TypeError):
         # Not what the API stores; the default policy rather than a stuck queue.
         return RetryPolicy()
 
 
-def retry_policy(stored: str) -> RetryPolicy:
-    """A subscription's retry policy from its JSON column (RetryPolicy's
-    field names; CyberSource's camelCase names are read too)."""
-    given = orjson.loads(stored) if stored else {}
-    fields = {
-        "algorithm": ("algorithm",),
-        "first_retry": ("first_retry", "firstRetry"),
-        "interval": ("interval",),
-        "number_of_retries": ("number_of_retries", "numberOfRetries"),
-        "deactivate_flag": ("deactivate_flag", "deactivateFlag"),
-        "repeat_sequence_count": ("repeat_sequence_count", "repeatSequenceCount"),
-        "repeat_sequence_wait_time": ("repeat_sequence_wait_time", "repeatSequenceWaitTime"),
-    }
-    values: dict[str, Any] = {}
-    for name, keys in fields.items():
-        for key in keys:
-            if isinstance(given, dict) and given.get(key) is not None:
-                values[name] = given[key]
-                break
-    if "algorithm" in values:
-        values["algorithm"] = str(values["algorithm"]).upper()
-    if "deactivate_flag" in values:
-        values["deactivate_flag"] = _flag(values["deactivate_flag"])
-    for name in values.keys() - {"algorithm", "deactivate_flag"}:
-        values[name] = int(values[name])
-    return RetryPolicy(**values)
-
-
-def _flag(value: object) -> bool:
-    if isinstance(value, str):
-        return value.strip().lower() == "true"
-    return bool(value)
-
-
-def _attempt_row(attempt: DeliveryAttempt) -> dict[str, object]:
+def attempt_row(attempt: DeliveryAttempt) -> dict[str, object]:
+    """A ``webhook_attempts`` row (the queue's and the subscription store's)."""
     return {
         "notification_id": attempt.notification_id,
         "subscription_id": attempt.subscription_id,

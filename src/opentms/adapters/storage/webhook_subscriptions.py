@@ -19,12 +19,12 @@ from opentms.adapters.storage.tables import (
     webhook_subscriptions,
 )
 from opentms.adapters.storage.webhook_outbox import new_notification_id
+from opentms.adapters.storage.webhook_queue import attempt_row, stored_policy
 from opentms.domain.ports.webhooks import AttemptView
 from opentms.domain.webhooks import (
     DeliveryAttempt,
     NotificationStatus,
     ProductEvents,
-    RetryPolicy,
     Subscription,
     SubscriptionStatus,
 )
@@ -76,7 +76,7 @@ def _subscription(row: Row[Any]) -> Subscription:
         webhook_url=row.webhook_url,
         health_check_url=row.health_check_url,
         status=SubscriptionStatus(row.status),
-        retry_policy=RetryPolicy(**orjson.loads(row.retry_policy)),
+        retry_policy=stored_policy(row.retry_policy),
         notification_scope=orjson.loads(row.notification_scope),
         security_policy=orjson.loads(row.security_policy),
         created_at=row.created_at,
@@ -165,22 +165,7 @@ class SQLWebhookSubscriptionStore:
 
     def record_attempt(self, attempt: DeliveryAttempt) -> None:
         with self._engine.begin() as conn:
-            conn.execute(
-                insert(webhook_attempts),
-                {
-                    "notification_id": attempt.notification_id,
-                    "subscription_id": attempt.subscription_id,
-                    "merchant_id": attempt.merchant_id,
-                    "attempt": attempt.attempt,
-                    "kind": attempt.kind,
-                    "transaction_trace_id": attempt.transaction_trace_id,
-                    "at": attempt.at,
-                    "status_code": attempt.status_code,
-                    "latency_ms": attempt.latency_ms,
-                    "error": attempt.error,
-                    "response": attempt.response,
-                },
-            )
+            conn.execute(insert(webhook_attempts), attempt_row(attempt))
 
     def attempts(
         self, merchant_id: str, subscription_id: str, offset: int, limit: int

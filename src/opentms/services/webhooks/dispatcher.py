@@ -220,7 +220,8 @@ class Dispatcher:
         result = self._transport.post(notification.webhook_url, request.headers, request.body)
         now = self._clock.now()
         outcome = outcome_of(notification, result, now)
-        attempt = DeliveryAttempt(
+        attempt = DeliveryAttempt.of(
+            result,
             notification_id=notification.id,
             subscription_id=notification.subscription_id,
             merchant_id=notification.merchant_id,
@@ -228,10 +229,6 @@ class Dispatcher:
             kind=_kind(notification),
             transaction_trace_id=trace_id,
             at=now,
-            status_code=result.status_code,
-            latency_ms=result.latency_ms,
-            error=result.error,
-            response=result.response,
         )
         recorded = self._queue.record(self.name, notification, outcome, attempt)
         log.info(
@@ -258,7 +255,8 @@ class Dispatcher:
 
     def _ping(self, target: PingTarget) -> None:
         result = self._transport.get(target.url)
-        attempt = DeliveryAttempt(
+        attempt = DeliveryAttempt.of(
+            result,
             notification_id=None,
             subscription_id=target.subscription_id,
             merchant_id=target.merchant_id,
@@ -266,10 +264,6 @@ class Dispatcher:
             kind="HEALTH_CHECK",
             transaction_trace_id=None,
             at=self._clock.now(),
-            status_code=result.status_code,
-            latency_ms=result.latency_ms,
-            error=result.error,
-            response=result.response,
         )
         activated = self._queue.record_ping(target, attempt)
         log.info(

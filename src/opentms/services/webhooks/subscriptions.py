@@ -183,23 +183,18 @@ class WebhookService:
     def _activate(self, subscription: Subscription, *, updated: bool) -> Subscription:
         now = self._clock.now()
         result = self._transport.get(subscription.ping_url)
-        answered = result.status_code is not None and result.status_code < 500
-        status = SubscriptionStatus.ACTIVE if answered else SubscriptionStatus.SUSPENDED
-        self._store.record_attempt(
-            DeliveryAttempt(
-                notification_id=None,
-                subscription_id=subscription.id,
-                merchant_id=subscription.merchant_id,
-                attempt=0,
-                kind="HEALTH_CHECK",
-                transaction_trace_id=None,
-                at=now,
-                status_code=result.status_code,
-                latency_ms=result.latency_ms,
-                error=result.error,
-                response=result.response,
-            )
+        attempt = DeliveryAttempt.of(
+            result,
+            notification_id=None,
+            subscription_id=subscription.id,
+            merchant_id=subscription.merchant_id,
+            attempt=1,
+            kind="HEALTH_CHECK",
+            transaction_trace_id=None,
+            at=now,
         )
+        self._store.record_attempt(attempt)
+        status = SubscriptionStatus.ACTIVE if attempt.answered else SubscriptionStatus.SUSPENDED
         changed = replace(subscription, status=status)
         if not updated:
             self._store.update(changed, now)
@@ -242,18 +237,15 @@ class WebhookService:
         request = delivery(body, key, datetime.now(UTC), self._signature_input)
         result = self._transport.post(subscription.webhook_url, request.headers, request.body)
         self._store.record_attempt(
-            DeliveryAttempt(
+            DeliveryAttempt.of(
+                result,
                 notification_id=None,
                 subscription_id=subscription.id,
                 merchant_id=merchant_id,
-                attempt=0,
+                attempt=1,
                 kind="TEST",
                 transaction_trace_id=trace_id,
                 at=now,
-                status_code=result.status_code,
-                latency_ms=result.latency_ms,
-                error=result.error,
-                response=result.response,
             )
         )
         return body
