@@ -90,6 +90,7 @@ def test_delivers_a_signed_notification_with_every_header(
     assert headers["v-c-retry-count"] == "0"
     assert headers["v-c-transaction-trace-id"] == f"{row.id}-0"
     assert headers["v-c-webhook-id"] == subscription
+    assert headers["user-agent"].startswith("opentms-webhooks/")
     verify_signature(headers, got.body, key, signed)
     body = got.json()
     assert body["eventType"] == "tms.networktoken.updated"

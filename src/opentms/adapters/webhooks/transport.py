@@ -26,9 +26,11 @@ from typing import Any
 
 import httpx
 
+from opentms import __version__
 from opentms.domain.ports import DestinationRefused, TransportResult
 
 MAX_RESPONSE_BYTES = 1024
+USER_AGENT = f"opentms-webhooks/{__version__}"
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -97,6 +99,7 @@ class HttpxTransport:
             trust_env=False,
             verify=verify,
             limits=limits,
+            headers={"User-Agent": USER_AGENT},
         )
         self._vault = vault
         self._allowed = AllowedDestinations.parse(allowed)
