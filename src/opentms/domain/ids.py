@@ -49,13 +49,14 @@ def given_instrument_identifier_id(ii_id: str) -> Iterator[None]:
         _given_ii_id.reset(token)
 
 
-def new_token_id() -> str:
-    """A customer, payment instrument, shipping address or tokenized card id.
-    Drawn again (about 3 times in 1,000) when its digits hold a Luhn-valid
-    run of 12 to 19: the log filter would take that for a card number and
-    mask part of the id."""
+def new_token_id(purpose: str = "token id") -> str:
+    """A customer, payment instrument, shipping address or tokenized card id
+    (or, by ``purpose``, a webhook event or notification id). Drawn again
+    (about 3 times in 1,000) when its digits hold a Luhn-valid run of 12 to
+    19: the log filter would take that for a card number and mask part of
+    the id."""
     while True:
-        value = randomness.token_hex("token id", 16).upper()
+        value = randomness.token_hex(purpose, 16).upper()
         if not any(_looks_like_a_card(run) for run in _DIGIT_RUN.findall(value)):
             return value
 

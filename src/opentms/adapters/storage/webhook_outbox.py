@@ -14,14 +14,14 @@ from opentms.adapters.storage.tables import (
     webhook_notifications,
     webhook_subscriptions,
 )
-from opentms.domain import randomness
+from opentms.domain.ids import new_token_id
 from opentms.domain.webhooks import Event, NotificationStatus, SubscriptionStatus
 
 _subs = webhook_subscriptions.c
 
 
 def new_notification_id() -> str:
-    return randomness.token_hex("webhook notification id", 16).upper()
+    return new_token_id("webhook notification id")
 
 
 class SQLOutbox:
