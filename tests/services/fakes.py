@@ -679,6 +679,9 @@ class FakeMerchantStore:
         mine = [(k, at) for k, at in self.keys if k.merchant_id == merchant_id and k.kind == kind]
         return [k for k, _ in sorted(mine, key=lambda pair: pair[1], reverse=True)]
 
+    def registry_epoch(self) -> int:
+        return 0
+
     def find_server_key(self, name: str) -> ServerKeyRecord | None:
         return self.server_keys.get(name)
 

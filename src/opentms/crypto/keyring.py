@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from opentms.crypto.envelope import seal, unseal
+from opentms.crypto.envelope import seal, sealed_key_id, unseal
 from opentms.crypto.fingerprint import fingerprint
 from opentms.crypto.keys import DataKey, FingerprintKey, MasterKey
 from opentms.domain.merchant import WrappedKeys
@@ -24,12 +24,18 @@ class MerchantKeys:
     merchant_id: str
     data_key: DataKey
     fingerprint_key: FingerprintKey
+    # Earlier data keys of a rotation under way: they open, never seal.
+    previous_data_keys: tuple[DataKey, ...] = ()
 
     def seal(self, plaintext: bytes, context: str) -> bytes:
         return seal(self.data_key, plaintext, self._context(context))
 
     def unseal(self, sealed: bytes, context: str) -> bytes:
-        return unseal((self.data_key,), sealed, self._context(context))
+        return unseal((self.data_key, *self.previous_data_keys), sealed, self._context(context))
+
+    def sealed_by_current(self, sealed: bytes) -> bool:
+        """Whether ``sealed`` names the current data key (a rotation moves the rest)."""
+        return sealed_key_id(sealed) == self.data_key.key_id
 
     def fingerprint(self, kind: str, value: str) -> bytes:
         return fingerprint(self.fingerprint_key, kind, value)
@@ -72,13 +78,25 @@ class Keyring:
         return self._open(merchant_id, wrapped)
 
     def _open_uncached(self, merchant_id: str, wrapped: WrappedKeys) -> MerchantKeys:
+        context = f"data-key\x00{merchant_id}"
         return MerchantKeys(
             merchant_id,
-            DataKey(self.unseal(wrapped.data_key, f"data-key\x00{merchant_id}")),
+            DataKey(self.unseal(wrapped.data_key, context)),
             FingerprintKey(
                 self.unseal(wrapped.fingerprint_key, f"fingerprint-key\x00{merchant_id}")
             ),
+            tuple(DataKey(self.unseal(old, context)) for old in wrapped.previous_data_keys),
         )
+
+    def wrap_data_key(self, merchant_id: str, data_key: DataKey) -> bytes:
+        """``data_key`` sealed under the master key, as merchants store it."""
+        return self.seal(data_key.reveal(), f"data-key\x00{merchant_id}")
+
+    def forget(self) -> None:
+        """Drop every opened merchant key this process holds (after a
+        rotation or a shredding: other processes learn of it by the
+        registry epoch)."""
+        self._open.cache_clear()
 
     def __repr__(self) -> str:
         return f"Keyring(masters={len(self._masters)}, '**********')"

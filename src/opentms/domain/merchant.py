@@ -15,10 +15,15 @@ class KeyKind(StrEnum):
 
 @dataclass(frozen=True)
 class WrappedKeys:
-    """A merchant's data and fingerprint keys, sealed under the master key."""
+    """A merchant's data and fingerprint keys, sealed under the master key.
+
+    ``previous_data_keys``: while a data-key rotation is under way, the
+    earlier data keys (newest first); they open values not yet sealed again,
+    and never seal."""
 
     data_key: bytes
     fingerprint_key: bytes
+    previous_data_keys: tuple[bytes, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -99,11 +99,22 @@ class MerchantService:
         self._server_keys = server_keys
         self._clock = clock
         self._cache = _TTLCache(30.0)
+        self._epoch: int | None = None
 
     def forget_cached(self) -> None:
         """Drop what this process cached of merchants, profiles and their keys
         (the sandbox does, when a reset, restore or seed changed them)."""
         self._cache.clear()
+        self._keyring.forget()
+
+    def refresh(self) -> None:
+        """Drop the cache if the registry epoch moved since it was filled: a
+        revocation, rotation or shredding in any process is seen by the next
+        authentication here (one indexed read of one row)."""
+        epoch = self._merchant_store.registry_epoch()
+        if epoch != self._epoch:
+            self.forget_cached()
+            self._epoch = epoch
 
     # Registration ---------------------------------------------------------------
 
@@ -213,6 +224,7 @@ class MerchantService:
     def shared_secret(self, key_id: str) -> tuple[str, bytes] | None:
         if not _KEY_ID.fullmatch(key_id):
             return None
+        self.refresh()
 
         def load() -> tuple[str, bytes] | None:
             record = self._merchant_store.find_key(KeyKind.HTTP_SIGNATURE, key_id)
@@ -226,6 +238,7 @@ class MerchantService:
     def jwt_certificate(self, kid: str) -> tuple[str, bytes] | None:
         if not _KEY_ID.fullmatch(kid):
             return None
+        self.refresh()
 
         def load() -> tuple[str, bytes] | None:
             record = self._merchant_store.find_key(KeyKind.JWT_CERTIFICATE, kid)

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime
 
-from sqlalchemy import Engine, func, select
+import orjson
+from sqlalchemy import Connection, Engine, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from opentms.adapters.storage.tables import (
     merchant_keys,
     merchants,
     profiles,
+    registry_epoch,
     server_keys,
 )
 from opentms.domain.merchant import (
@@ -93,13 +96,28 @@ class SQLMerchantStore:
     def find_merchant(self, merchant_id: str) -> MerchantRecord | None:
         with self._engine.connect() as conn:
             row = conn.execute(select(merchants).where(merchants.c.id == merchant_id)).first()
-        if row is None:
+        if row is None or row.shredded_at is not None:
+            # A shredded merchant's row is only its tombstone.
             return None
         return MerchantRecord(
             row.id,
-            WrappedKeys(row.data_key_wrapped, row.fingerprint_key_wrapped),
+            WrappedKeys(
+                row.data_key_wrapped,
+                row.fingerprint_key_wrapped,
+                previous_data_keys(row.previous_data_keys),
+            ),
             row.default_profile_id,
         )
+
+    def registry_epoch(self) -> int:
+        """The registry's epoch (tables.registry_epoch): it moves whenever a
+        merchant's credentials or keys change."""
+        with self._engine.connect() as conn:
+            return int(
+                conn.execute(
+                    select(registry_epoch.c.epoch).where(registry_epoch.c.id == 1)
+                ).scalar_one()
+            )
 
     def list_merchants(self) -> list[str]:
         with self._engine.connect() as conn:
@@ -169,7 +187,9 @@ class SQLMerchantStore:
         with self._engine.connect() as conn:
             row = conn.execute(
                 select(merchant_keys).where(
-                    merchant_keys.c.kind == kind.value, merchant_keys.c.key_id == key_id
+                    merchant_keys.c.kind == kind.value,
+                    merchant_keys.c.key_id == key_id,
+                    merchant_keys.c.revoked_at.is_(None),
                 )
             ).first()
         if row is None:
@@ -183,6 +203,7 @@ class SQLMerchantStore:
                 .where(
                     merchant_keys.c.merchant_id == merchant_id,
                     merchant_keys.c.kind == kind.value,
+                    merchant_keys.c.revoked_at.is_(None),
                 )
                 .order_by(merchant_keys.c.created_at.desc())
             ).all()
@@ -213,3 +234,27 @@ class SQLMerchantStore:
                 raise
             return existing
         return record
+
+
+def bump_registry_epoch(conn: Connection) -> None:
+    """Move the registry epoch, in ``conn``'s transaction: every process drops
+    what it cached of merchants at its next authentication once it commits."""
+    conn.execute(
+        update(registry_epoch)
+        .where(registry_epoch.c.id == 1)
+        .values(epoch=registry_epoch.c.epoch + 1)
+    )
+
+
+def previous_data_keys(stored: str | None) -> tuple[bytes, ...]:
+    """The wrapped earlier data keys of ``merchants.previous_data_keys``."""
+    if not stored:
+        return ()
+    return tuple(base64.b64decode(item) for item in orjson.loads(stored))
+
+
+def store_previous_data_keys(wrapped: tuple[bytes, ...]) -> str | None:
+    """``merchants.previous_data_keys`` for ``wrapped`` (None when empty)."""
+    if not wrapped:
+        return None
+    return orjson.dumps([base64.b64encode(item).decode() for item in wrapped]).decode()

@@ -67,10 +67,18 @@ merchants = Table(
     "merchants",
     metadata,
     Column("id", String(64), primary_key=True),
-    Column("data_key_wrapped", LargeBinary, nullable=False),
-    Column("fingerprint_key_wrapped", LargeBinary, nullable=False),
+    # Wrapped under the master key; NULL once the merchant is shredded.
+    Column("data_key_wrapped", LargeBinary),
+    Column("fingerprint_key_wrapped", LargeBinary),
     Column("default_profile_id", String(36), nullable=False),
     Column("created_at", TS, nullable=False),
+    # A data-key rotation under way (docs/security.md): the earlier data keys,
+    # wrapped under the master key, as a JSON list of base64 strings (newest
+    # first); they still open values until every one is sealed again.
+    Column("previous_data_keys", Text),
+    Column("data_key_rotated_at", TS),
+    # Crypto-shredded: its keys are destroyed; the row is the tombstone.
+    Column("shredded_at", TS),
 )
 
 profiles = Table(
@@ -95,6 +103,8 @@ merchant_keys = Table(
     Column("merchant_id", ForeignKey("merchants.id"), nullable=False, index=True),
     Column("material", LargeBinary, nullable=False),
     Column("created_at", TS, nullable=False),
+    # Revoked credentials stay listed but authenticate nothing.
+    Column("revoked_at", TS),
 )
 
 # Secrets of the server itself, sealed under the master key: the request-MLE
@@ -358,6 +368,59 @@ VAULT_TABLES: tuple[Table, ...] = (
 # Merchants and their credentials, likewise. The server's own keys are apart:
 # they key the simulated networks and the network-wide card index.
 MERCHANT_TABLES: tuple[Table, ...] = (merchant_keys, profiles, merchants)
+
+
+# The one row (id 1) whose ``epoch`` every change of merchants' credentials or
+# keys bumps in its own transaction (revocation, data-key rotation, shredding,
+# master-key rotation): each process compares it at every authentication and
+# drops what it cached of merchants when it moved (docs/security.md).
+registry_epoch = Table(
+    "registry_epoch",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("epoch", BigInteger, nullable=False),
+)
+
+# The master key's versions (whichever provider holds the material): the
+# newest seals, every one not retired opens. ``key_id`` is the 4 bytes a
+# sealed value names its key by.
+master_key_versions = Table(
+    "master_key_versions",
+    metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("key_id", LargeBinary(4), nullable=False, unique=True),
+    Column("provider", String(16), nullable=False),
+    Column("created_at", TS, nullable=False),
+    Column("retired_at", TS),
+)
+
+# The audit log (docs/security.md): append-only, hash-chained. ``seq`` has no
+# gaps; ``hash`` = SHA-256(previous hash || canonical JSON of the entry).
+# ``audit_head`` (one row, id 1) holds the last seq and hash: appending locks
+# it, so the chain is one sequence however many processes write.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("at", TS, nullable=False, index=True),
+    Column("actor", String(200), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("resource_type", String(32), nullable=False),
+    Column("resource_ids", Text, nullable=False),  # JSON list
+    Column("outcome", String(64), nullable=False),
+    Column("correlation_id", String(128)),
+    Column("details", Text),  # JSON object, never a sensitive value
+    Column("prev_hash", LargeBinary(32), nullable=False),
+    Column("hash", LargeBinary(32), nullable=False),
+)
+
+audit_head = Table(
+    "audit_head",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("hash", LargeBinary(32), nullable=False),
+)
 
 
 # Sandbox mode only (docs/sandbox.md); a vault never writes these tables.

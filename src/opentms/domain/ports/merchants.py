@@ -45,6 +45,10 @@ class MerchantStore(Protocol):
 
     def keys_of(self, merchant_id: str, kind: KeyKind) -> list[KeyRecord]: ...
 
+    def registry_epoch(self) -> int:
+        """A number that moves whenever a merchant's credentials or keys
+        change (revocation, rotation, shredding), in any process."""
+
 
 class ServerKeyStore(Protocol):
     def find_server_key(self, name: str) -> ServerKeyRecord | None: ...
