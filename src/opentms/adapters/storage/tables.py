@@ -67,9 +67,10 @@ merchants = Table(
     "merchants",
     metadata,
     Column("id", String(64), primary_key=True),
-    # Wrapped under the master key; NULL once the merchant is shredded.
-    Column("data_key_wrapped", LargeBinary),
-    Column("fingerprint_key_wrapped", LargeBinary),
+    # Wrapped under the master key; empty once the merchant is shredded (the
+    # columns stay NOT NULL: SQLite would rebuild the table to relax that).
+    Column("data_key_wrapped", LargeBinary, nullable=False),
+    Column("fingerprint_key_wrapped", LargeBinary, nullable=False),
     Column("default_profile_id", String(36), nullable=False),
     Column("created_at", TS, nullable=False),
     # A data-key rotation under way (docs/security.md): the earlier data keys,

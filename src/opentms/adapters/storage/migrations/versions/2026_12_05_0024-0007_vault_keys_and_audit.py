@@ -75,10 +75,6 @@ def upgrade() -> None:
             sa.Column("data_key_rotated_at", UTCDateTime(timezone=True), nullable=True)
         )
         batch_op.add_column(sa.Column("shredded_at", UTCDateTime(timezone=True), nullable=True))
-        batch_op.alter_column("data_key_wrapped", existing_type=sa.LargeBinary(), nullable=True)
-        batch_op.alter_column(
-            "fingerprint_key_wrapped", existing_type=sa.LargeBinary(), nullable=True
-        )
 
     op.bulk_insert(
         sa.table("registry_epoch", sa.column("id", sa.Integer), sa.column("epoch", sa.BigInteger)),
@@ -96,17 +92,16 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("merchants", schema=None) as batch_op:
-        batch_op.alter_column(
-            "fingerprint_key_wrapped", existing_type=sa.LargeBinary(), nullable=False
-        )
-        batch_op.alter_column("data_key_wrapped", existing_type=sa.LargeBinary(), nullable=False)
-        batch_op.drop_column("shredded_at")
-        batch_op.drop_column("data_key_rotated_at")
-        batch_op.drop_column("previous_data_keys")
-
-    with op.batch_alter_table("merchant_keys", schema=None) as batch_op:
-        batch_op.drop_column("revoked_at")
+    # ALTER TABLE ... DROP COLUMN directly (SQLite 3.35 and later have it): a
+    # batch operation would rebuild merchants, which SQLite refuses to drop
+    # while other tables' rows refer to it.
+    for table, column in (
+        ("merchants", "shredded_at"),
+        ("merchants", "data_key_rotated_at"),
+        ("merchants", "previous_data_keys"),
+        ("merchant_keys", "revoked_at"),
+    ):
+        op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
 
     op.drop_table("registry_epoch")
     op.drop_table("master_key_versions")
