@@ -11,7 +11,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
+from opentms.adapters.storage.sealed_columns import MERCHANT_SEALED
+from opentms.adapters.storage.tables import audit_log
 from opentms.bootstrap import data_key_store
 from opentms.crypto.keyring import Keyring
 from opentms.domain.audit import cli_actor
@@ -113,7 +116,8 @@ def test_a_rotation_that_failed_half_way_resumes(
 
         lines: list[str] = []
         result = rotation(vault, batch=1).rotate(merchant.id, ACTOR, lines.append)
-        assert result.resumed and result.finished
+        assert result.resumed
+        assert result.finished
         assert any(line.startswith("resuming") for line in lines)
         # The second run went on with the key the first one made.
         assert current_key_id(vault, merchant.id) == new_key
@@ -137,7 +141,8 @@ def test_the_previous_key_is_kept_through_the_grace_period(vault: Vault) -> None
         read_back(client, held)
 
         done = rotation(vault).rotate(merchant.id, ACTOR)
-        assert done.resumed and done.finished
+        assert done.resumed
+        assert done.finished
         assert merchant_row(vault.database, merchant.id).previous_data_keys is None
         read_back(client, held)
 
@@ -154,14 +159,14 @@ def test_a_value_written_with_the_old_key_during_the_grace_is_moved_too(vault: V
             WrappedKeys(bytes(before.data_key_wrapped), bytes(before.fingerprint_key_wrapped)),
         )
         store = data_key_store(vault.database)
-        assert not rotation(vault, grace=timedelta(hours=1)).rotate(
-            merchant.id, ACTOR, wait=False
-        ).finished
+        assert (
+            not rotation(vault, grace=timedelta(hours=1))
+            .rotate(merchant.id, ACTOR, wait=False)
+            .finished
+        )
         # The late writer: a value sealed under the old key, as a request
         # holding it would have written it.
         (column, row_id), _ = next(iter(sealed_values(vault.database, merchant.id).items()))
-        from opentms.adapters.storage.sealed_columns import MERCHANT_SEALED
-
         sealed = next(c for c in MERCHANT_SEALED if str(c) == column)
         plaintext_keys = vault.database.keyring.open(
             merchant.id,
@@ -190,10 +195,6 @@ def test_a_value_written_with_the_old_key_during_the_grace_is_moved_too(vault: V
 
 
 def test_the_audit_log_records_the_start_and_the_finish(vault: Vault) -> None:
-    from sqlalchemy import select
-
-    from opentms.adapters.storage.tables import audit_log
-
     merchant: Merchant = vault.register("dk_audit")
     assert rotation(vault).rotate(merchant.id, ACTOR).finished
     with vault.database.engine.connect() as conn:
