@@ -137,7 +137,9 @@ def merchants_delete(merchant_id: str, shred: bool, yes: bool, data_dir: Path | 
     click.echo(f"{merchant_id} shredded: keys destroyed; cleared {cleared}")
     if settings.database_url is None and not report.compacted:
         click.echo(
-            "note: server processes were reading the database, so its write-ahead log "
-            "could not be emptied yet; it is when they next checkpoint",
+            "note: other connections kept the database file from being compacted now: "
+            "until it is (`sqlite3 opentms.db 'PRAGMA secure_delete=ON; VACUUM; PRAGMA "
+            "wal_checkpoint(TRUNCATE)'` while the server is stopped), stale pages may keep "
+            "the destroyed keys' bytes",
             err=True,
         )

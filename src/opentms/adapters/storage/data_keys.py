@@ -10,6 +10,7 @@ that rewrote it meanwhile wins, and its value is looked at again.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,7 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, func, select, update
 
 from opentms.adapters.storage import audit
-from opentms.adapters.storage.database import _Transaction
+from opentms.adapters.storage.database import _gates, _Transaction
 from opentms.adapters.storage.merchants import (
     bump_registry_epoch,
     previous_data_keys,
@@ -298,18 +299,27 @@ class SQLDataKeys:
     def _compact(self) -> bool:
         """SQLite: rebuild the file and empty the write-ahead log, so that no
         page or log frame keeps the destroyed keys' bytes (with secure delete
-        on, freed space is zeroed). Whether it could; PostgreSQL: False (its
-        dead row versions stay until VACUUM, docs/security.md)."""
+        on, freed space is zeroed). Whether that was done: False when other
+        connections kept it from finishing (the shredding stands; the CLI
+        says what is left to do), and on PostgreSQL, whose dead row versions
+        stay until VACUUM FULL (docs/security.md)."""
         if self._engine.dialect.name != "sqlite":
             return False
+        gate = _gates.get(self._engine)
+        if gate is not None:
+            gate.acquire()
         raw: Any = self._engine.raw_connection()
         try:
             connection = raw.driver_connection
             connection.execute("PRAGMA secure_delete=ON")
             connection.execute("VACUUM")
             busy, _log, _moved = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        except sqlite3.OperationalError:
+            return False  # busy beyond the busy timeout
         finally:
             raw.close()
+            if gate is not None:
+                gate.release()
         return not busy
 
 
