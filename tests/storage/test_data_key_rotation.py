@@ -9,13 +9,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import select
 
 from opentms.adapters.storage.sealed_columns import MERCHANT_SEALED
 from opentms.adapters.storage.tables import audit_log
 from opentms.bootstrap import data_key_store
+from opentms.cli.main import main
 from opentms.crypto.keyring import Keyring
 from opentms.domain.audit import cli_actor
 from opentms.domain.merchant import WrappedKeys
@@ -206,3 +209,35 @@ def test_the_audit_log_records_the_start_and_the_finish(vault: Vault) -> None:
     assert [row.actor for row in rows] == [ACTOR, ACTOR]
     assert '"phase":"start"' in rows[0].details
     assert '"phase":"finish"' in rows[1].details
+
+
+def test_the_command_stops_within_the_grace_and_resumes_when_run_again(vault: Vault) -> None:
+    merchant = vault.register("dk_cli")
+    settings = vault.database.settings
+    env = {"OPENTMS_MODE": "vault"}
+    if settings.database_url:
+        env["OPENTMS_DATABASE_URL"] = settings.database_url
+
+    def run(*options: str) -> Any:
+        arguments = ["merchants", "rotate-data-key", merchant.id, *options]
+        return CliRunner().invoke(main, [*arguments, f"--data-dir={settings.data_dir}"], env=env)
+
+    with vault.client(merchant) as client:
+        held = populate(client, merchant)
+        first = run("--grace-seconds=3600", "--no-wait")
+        assert first.exit_code == 0, first.output
+        assert "new data key" in first.output
+        assert "run the command again after that to destroy it" in first.output
+        second = run("--grace-seconds=0")
+        assert second.exit_code == 0, second.output
+        assert "resuming the rotation started at" in second.output
+        assert "data key rotated" in second.output
+        assert merchant_row(vault.database, merchant.id).previous_data_keys is None
+        read_back(client, held)
+    unknown = CliRunner().invoke(
+        main,
+        ["merchants", "rotate-data-key", "nobody", f"--data-dir={settings.data_dir}"],
+        env=env,
+    )
+    assert unknown.exit_code == 1
+    assert "No merchant 'nobody' is registered" in unknown.output

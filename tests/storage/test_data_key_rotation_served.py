@@ -66,7 +66,7 @@ def test_a_rotation_under_load_fails_no_request(tmp_path: Path) -> None:
         with serve(tmp_path, workers=2, database_url=url, environment=environment) as served:
             client = httpx.Client(base_url=served.url, auth=merchant.signature_auth(), timeout=30)
             with client:
-                for _ in range(40):  # enough for several batches of 10
+                for _ in range(20):  # enough for several batches of 5
                     made = client.post(II, json={"card": {"number": make_pan()}})
                     assert made.status_code == 201, made.text
                 database = open_database(settings, upgrade=False)
@@ -98,7 +98,7 @@ def test_a_rotation_under_load_fails_no_request(tmp_path: Path) -> None:
                                 "rotate-data-key",
                                 merchant.id,
                                 "--grace-seconds=1",
-                                "--batch-size=10",
+                                "--batch-size=5",
                                 f"--data-dir={settings.data_dir}",
                             ],
                             env=env,
