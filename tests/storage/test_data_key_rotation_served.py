@@ -121,3 +121,52 @@ def test_a_rotation_under_load_fails_no_request(tmp_path: Path) -> None:
                     assert len(key_ids(database, merchant.id)) == 1
                 finally:
                     database.close()
+
+
+def test_a_shredding_is_seen_by_every_server_process_at_once(tmp_path: Path) -> None:
+    """Shredded while a two-worker server runs: the very next requests with
+    the merchant's credentials are refused by whichever worker answers,
+    and the other merchant is served as before."""
+    with backend_database_url("opentms_shred_served") as url:
+        settings = make_settings(tmp_path / "data", database_url=url, mode="vault")
+        services = build_services(settings)
+        try:
+            merchant = Merchant(services.merchants.register("shred_live"))
+            other = Merchant(services.merchants.register("kept_live"))
+        finally:
+            services.close()
+        with serve(
+            tmp_path, workers=2, database_url=url, environment={"OPENTMS_MODE": "vault"}
+        ) as served:
+            shredded = httpx.Client(base_url=served.url, auth=merchant.signature_auth(), timeout=30)
+            kept = httpx.Client(base_url=served.url, auth=other.signature_auth(), timeout=30)
+            with shredded, kept:
+                ii = shredded.post(II, json={"card": {"number": make_pan()}})
+                assert ii.status_code == 201, ii.text
+                kept_ii = kept.post(II, json={"card": {"number": make_pan()}})
+                assert kept_ii.status_code == 201, kept_ii.text
+                # Both workers have the merchant's keys cached by now.
+                for _ in range(20):
+                    assert shredded.get(f"{II}/{ii.json()['id']}").status_code == 200
+                env = {"OPENTMS_MODE": "vault"}
+                if url:
+                    env["OPENTMS_DATABASE_URL"] = url
+                done = CliRunner().invoke(
+                    main,
+                    [
+                        "merchants",
+                        "delete",
+                        merchant.id,
+                        "--shred",
+                        "--yes",
+                        f"--data-dir={settings.data_dir}",
+                    ],
+                    env=env,
+                )
+                assert done.exit_code == 0, done.output
+                for _ in range(20):
+                    assert shredded.get(f"{II}/{ii.json()['id']}").status_code == 401
+                    assert (
+                        shredded.post(II, json={"card": {"number": make_pan()}}).status_code == 401
+                    )
+                    assert kept.get(f"{II}/{kept_ii.json()['id']}").status_code == 200

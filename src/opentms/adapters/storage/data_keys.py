@@ -289,7 +289,7 @@ class SQLDataKeys:
                         "merchant.shred",
                         "merchant",
                         (merchant_id,),
-                        details={f"{table}Cleared": n for table, n in sorted(counts.items())},
+                        details={_camel(table): n for table, n in sorted(counts.items())},
                     )
                 ],
             )
@@ -321,6 +321,12 @@ class SQLDataKeys:
             if gate is not None:
                 gate.release()
         return not busy
+
+
+def _camel(table: str) -> str:
+    """``webhook_subscriptions`` -> ``webhookSubscriptions`` (audit details' style)."""
+    first, *rest = table.split("_")
+    return first + "".join(word.title() for word in rest)
 
 
 def _remaining(conn: Connection, merchant_id: str, current: bytes) -> dict[str, int]:
