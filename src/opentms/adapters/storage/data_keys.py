@@ -141,6 +141,11 @@ class SQLDataKeys:
                 )
                 .order_by(table.c.id)
                 .limit(limit)
+                # PostgreSQL: the batch locks its rows up front and passes over
+                # those a request holds, so it never waits for a row while
+                # holding others (no deadlock with a request that locks several);
+                # a row passed over is counted at the finish and taken again.
+                .with_for_update(skip_locked=True)
             )
             if after is not None:
                 query = query.where(table.c.id > after)
