@@ -20,6 +20,7 @@ from opentms.adapters.keys.local import load_or_create_master_keys
 from opentms.adapters.networks.simulated import SimulatedTokenProvider
 from opentms.adapters.private_files import make_private_directory
 from opentms.adapters.storage import migrate
+from opentms.adapters.storage.data_keys import SQLDataKeys
 from opentms.adapters.storage.database import (
     SQLNetworkUnitOfWork,
     SQLUnitOfWork,
@@ -76,6 +77,7 @@ __all__ = [
     "Services",
     "TokenProviders",
     "build_services",
+    "data_key_store",
     "open_database",
     "simulated_networks",
     "sql_ports",
@@ -185,6 +187,12 @@ def sql_ports(database: Database, clock: Clock) -> Ports:
         webhook_queue=SQLNotificationQueue(engine),
         webhook_doorbell=doorbell,
     )
+
+
+def data_key_store(database: Database) -> SQLDataKeys:
+    """Merchants' data-key rotation and shredding over ``database``
+    (``opentms merchants rotate-data-key`` and ``delete --shred``)."""
+    return SQLDataKeys(database.engine, database.keyring)
 
 
 def _merchant_keys(store: SQLMerchantStore, keyring: Keyring, merchant_id: str) -> MerchantKeys:

@@ -380,6 +380,7 @@ def merchants_list(as_json: bool, data_dir: Path | None) -> None:
                 "defaultProfileId": m.default_profile_id,
                 "profiles": m.profiles,
                 "createdAt": _timestamp(m.created_at),
+                "shreddedAt": m.shredded_at and _timestamp(m.shredded_at),
             }
             for m in listed
         ]
@@ -390,7 +391,7 @@ def merchants_list(as_json: bool, data_dir: Path | None) -> None:
         header = ("MERCHANT", "KEY ID", "JWT KID", "PROFILES", "CREATED")
         rows = [
             (
-                m.id,
+                m.id if m.shredded_at is None else f"{m.id} (shredded)",
                 ",".join(m.key_ids) or "-",
                 ",".join(m.jwt_kids) or "-",
                 str(m.profiles),
@@ -487,3 +488,6 @@ def _echo_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
     for row in (header, *rows):
         cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=True)]
         click.echo("  ".join(cells).rstrip())
+
+
+from opentms.cli import merchant_vault  # noqa: E402, F401 - registers its `merchants` commands

@@ -55,6 +55,8 @@ class MerchantSummary:
     jwt_kids: tuple[str, ...]
     profiles: int
     created_at: datetime
+    # Crypto-shredded (``opentms merchants delete --shred``): only its tombstone is left.
+    shredded_at: datetime | None = None
 
 
 @dataclass(frozen=True)

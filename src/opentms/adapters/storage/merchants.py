@@ -74,9 +74,22 @@ class SQLMerchantStore:
                         )
                     )
         except IntegrityError as exc:
+            self._refuse_shredded(record.id)
             raise AlreadyRegistered(
                 f"Merchant {record.id!r} (or one of the given key ids) is already registered."
             ) from exc
+
+    def _refuse_shredded(self, merchant_id: str) -> None:
+        """A shredded merchant's id stays taken by its tombstone, for good."""
+        with self._engine.connect() as conn:
+            shredded_at = conn.execute(
+                select(merchants.c.shredded_at).where(merchants.c.id == merchant_id)
+            ).scalar_one_or_none()
+        if shredded_at is not None:
+            raise AlreadyRegistered(
+                f"Merchant {merchant_id!r} was shredded at {shredded_at.isoformat()}: its id "
+                "cannot be registered again (its rows remain as unreadable tombstones)."
+            )
 
     def add_profile(self, profile: Profile, now: datetime) -> None:
         try:
@@ -148,6 +161,7 @@ class SQLMerchantStore:
                 jwt_kids=tuple(ids.get((row.id, KeyKind.JWT_CERTIFICATE.value), [])),
                 profiles=counts.get(row.id, 0),
                 created_at=row.created_at,
+                shredded_at=row.shredded_at,
             )
             for row in rows
         ]

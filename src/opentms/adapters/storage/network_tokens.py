@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, Row, and_, bindparam, exists, select, text, update
 
+from opentms.adapters.storage.sealed_columns import token_card_context, token_number_context
 from opentms.adapters.storage.tables import (
     instrument_identifiers,
     network_tokens,
@@ -121,11 +122,6 @@ def _details(token: NetworkToken) -> str:
     return orjson.dumps(details).decode()
 
 
-def _card_context(token_id: str) -> str:
-    """The sealing context of a token's card (migration 0004 writes the same string)."""
-    return f"networkTokenCard:{token_id}"
-
-
 def _seal_card(keys: MerchantKeys, token: NetworkToken) -> bytes:
     # Security: the card's expiry is card data (docs/security.md), so the card
     # behind the token is sealed like the card number, never kept in clear.
@@ -134,7 +130,7 @@ def _seal_card(keys: MerchantKeys, token: NetworkToken) -> bytes:
         "expirationMonth": token.card.expiration_month,
         "expirationYear": token.card.expiration_year,
     }
-    return keys.seal(orjson.dumps(card), _card_context(token.id))
+    return keys.seal(orjson.dumps(card), token_card_context(token.id))
 
 
 def _transaction(row: Row[Any]) -> TokenTransaction:
@@ -174,7 +170,9 @@ class SQLNetworkTokenRepository:
                 "reason": token.reason.value if token.reason else None,
                 "number_index": self._secrets.index(number) if number else None,
                 "number_sealed": (
-                    self._keys.seal(number.encode(), f"networkToken:{token.id}") if number else None
+                    self._keys.seal(number.encode(), token_number_context(token.id))
+                    if number
+                    else None
                 ),
                 "master_key_sealed": (
                     self._secrets.seal_token_key(token.id, token.master_key)
@@ -288,9 +286,9 @@ class SQLNetworkTokenRepository:
 
     def _to_domain(self, row: Row[Any]) -> NetworkToken:
         details = orjson.loads(row.details)
-        card = orjson.loads(self._keys.unseal(row.card_sealed, _card_context(row.id)))
+        card = orjson.loads(self._keys.unseal(row.card_sealed, token_card_context(row.id)))
         number = (
-            PAN(self._keys.unseal(row.number_sealed, f"networkToken:{row.id}").decode())
+            PAN(self._keys.unseal(row.number_sealed, token_number_context(row.id)).decode())
             if row.number_sealed
             else None
         )

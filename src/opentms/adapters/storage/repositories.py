@@ -13,6 +13,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
+from opentms.adapters.storage.sealed_columns import attributes_context, instrument_context
 from opentms.adapters.storage.tables import (
     customers,
     instrument_identifiers,
@@ -65,11 +66,13 @@ class MerchantScopedTable:
         self._keys = keys
 
     def _seal(self, resource_id: str, attributes: JSON) -> bytes:
-        return self._keys.seal(orjson.dumps(attributes), f"{self.label}:{resource_id}")
+        return self._keys.seal(
+            orjson.dumps(attributes), attributes_context(self.label, resource_id)
+        )
 
     def _unseal(self, resource_id: str, sealed: bytes) -> dict[str, Any]:
         value: dict[str, Any] = orjson.loads(
-            self._keys.unseal(sealed, f"{self.label}:{resource_id}")
+            self._keys.unseal(sealed, attributes_context(self.label, resource_id))
         )
         return value
 
@@ -244,12 +247,10 @@ class SQLInstrumentIdentifierRepository(MerchantScopedTable):
             plaintext = instrument.reveal()
         else:
             plaintext = f"{instrument.routing_number}:{instrument.reveal()}"
-        return self._keys.seal(plaintext.encode(), f"{self.label}:{ii_id}:instrument")
+        return self._keys.seal(plaintext.encode(), instrument_context(ii_id))
 
     def _to_domain(self, row: Row[Any]) -> InstrumentIdentifier:
-        plaintext = self._keys.unseal(
-            row.instrument_sealed, f"{self.label}:{row.id}:instrument"
-        ).decode()
+        plaintext = self._keys.unseal(row.instrument_sealed, instrument_context(row.id)).decode()
         instrument: PAN | BankAccount
         if row.kind == "card":
             instrument = PAN(plaintext)

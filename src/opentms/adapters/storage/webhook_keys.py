@@ -9,16 +9,13 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, insert, select
 
+from opentms.adapters.storage.sealed_columns import webhook_key_context
 from opentms.adapters.storage.tables import webhook_keys
 from opentms.crypto.keyring import MerchantKeys
 from opentms.domain import randomness
 from opentms.domain.ports import SigningKey
 
 _keys = webhook_keys.c
-
-
-def _context(key_id: str) -> str:
-    return f"webhookKey:{key_id}"
 
 
 class SQLSigningKeys:
@@ -41,7 +38,7 @@ class SQLSigningKeys:
             str(uuid.UUID(bytes=randomness.token_bytes("webhook key id", 16), version=4)),
             randomness.token_bytes("webhook key", 32),
         )
-        sealed = self._merchant_keys(merchant_id).seal(key.secret, _context(key.key_id))
+        sealed = self._merchant_keys(merchant_id).seal(key.secret, webhook_key_context(key.key_id))
         expires_at = now + lifetime
         with self._engine.begin() as conn:
             has_one = conn.execute(
@@ -71,5 +68,7 @@ class SQLSigningKeys:
             ).first()
         if row is None:
             return None
-        secret = self._merchant_keys(merchant_id).unseal(row.key_sealed, _context(row.id))
+        secret = self._merchant_keys(merchant_id).unseal(
+            row.key_sealed, webhook_key_context(row.id)
+        )
         return SigningKey(row.id, secret)
