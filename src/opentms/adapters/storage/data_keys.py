@@ -231,8 +231,9 @@ class SQLDataKeys:
                 update(merchants)
                 .where(merchants.c.id == merchant_id)
                 .values(
-                    data_key_wrapped=None,
-                    fingerprint_key_wrapped=None,
+                    # Empty, not NULL: the columns stay NOT NULL (migration 0007).
+                    data_key_wrapped=b"",
+                    fingerprint_key_wrapped=b"",
                     previous_data_keys=None,
                     data_key_rotated_at=None,
                     shredded_at=now,
