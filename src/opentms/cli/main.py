@@ -487,3 +487,7 @@ def _echo_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
     for row in (header, *rows):
         cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=True)]
         click.echo("  ".join(cells).rstrip())
+
+
+# `merchants show`, `merchants keys ...` and `merchants bundle` register on the group above.
+import opentms.cli.credentials  # noqa: E402, F401

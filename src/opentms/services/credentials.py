@@ -278,7 +278,9 @@ def _revocable(
     be revoked."""
     matches = [c for c in credentials if c.key_id == key_id and kind in (None, c.kind)]
     if not matches:
-        raise NoSuchCredential(f"Merchant {merchant_id!r} has no credential {key_id!r}.")
+        raise NoSuchCredential(
+            f"No such key: merchant {merchant_id!r} has no credential {key_id!r}."
+        )
     usable = [c for c in matches if c.authenticates]
     if not usable:
         raise CredentialRefused(
