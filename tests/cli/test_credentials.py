@@ -11,7 +11,7 @@ import stat
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from click.testing import CliRunner, Result
@@ -24,6 +24,8 @@ from opentms.client import ASGIAppTransport, AuthenticationError, Client, NotFou
 from opentms.config import Settings
 from opentms.crypto import certificates
 from tests.support import backend_database_url
+
+AuthMode = Literal["signature", "jwt", "hs256"]
 
 
 @pytest.fixture
@@ -70,7 +72,7 @@ def show(runner: CliRunner, merchant_id: str) -> dict[str, Any]:
     return document
 
 
-def answer(bundle: Path, app: Starlette, auth: str = "signature") -> int:
+def answer(bundle: Path, app: Starlette, auth: AuthMode = "signature") -> int:
     """What the server answers our client configured from ``bundle``: 404
     for an instrument identifier that does not exist once authenticated,
     401 when its key is refused."""
@@ -262,13 +264,14 @@ def test_a_re_exported_bundle_works_beside_the_old_one_until_it_is_revoked(
     )
     assert new["httpSignature"]["keyId"] in printed  # the SDK configuration
 
-    for mode in ("signature", "jwt", "hs256"):
+    modes: tuple[AuthMode, ...] = ("signature", "jwt", "hs256")
+    for mode in modes:
         assert answer(old_file, app, mode) == 404, mode
         assert answer(new_file, app, mode) == 404, mode
 
     run(runner, "merchants", "keys", "revoke", "acme", old["httpSignature"]["keyId"])
     run(runner, "merchants", "keys", "revoke", "acme", old["jwt"]["kid"])
-    for mode in ("signature", "jwt", "hs256"):
+    for mode in modes:
         assert answer(old_file, app, mode) == 401, mode
         assert answer(new_file, app, mode) == 404, mode
 
