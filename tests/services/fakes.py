@@ -18,6 +18,7 @@ from typing import Any
 from opentms.bootstrap import Ports
 from opentms.crypto.keyring import Keyring
 from opentms.crypto.keys import MasterKey
+from opentms.domain.audit import AuditEntry
 from opentms.domain.card import PAN
 from opentms.domain.errors import (
     FieldError,
@@ -27,9 +28,11 @@ from opentms.domain.errors import (
     PreconditionFailed,
 )
 from opentms.domain.merchant import (
+    CredentialSummary,
     KeyKind,
     KeyRecord,
     MerchantRecord,
+    MerchantStatus,
     MerchantSummary,
     Profile,
     ProfileSummary,
@@ -52,7 +55,7 @@ from opentms.domain.resources import (
     ShippingAddress,
 )
 from opentms.domain.webhooks import Event
-from opentms.services.merchants import AlreadyRegistered
+from opentms.services.merchants import AlreadyRegistered, InvalidRegistration
 
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -602,6 +605,14 @@ class FakeMerchantStore:
         self.merchants: dict[str, _Merchant] = {}
         self.keys: list[tuple[KeyRecord, datetime]] = []
         self.server_keys: dict[str, ServerKeyRecord] = {}
+        # Credential rotation: when each (kind, key id) was revoked, the
+        # registry epoch and the audit entries the store was given.
+        self.revoked: dict[tuple[KeyKind, str], datetime] = {}
+        self.epoch = 0
+        self.audit: list[AuditEntry] = []
+
+    def _active(self, key: KeyRecord) -> bool:
+        return (key.kind, key.key_id) not in self.revoked
 
     def add_merchant(
         self,
@@ -632,6 +643,7 @@ class FakeMerchantStore:
     def merchant_summaries(self) -> list[MerchantSummary]:
         def ids(merchant_id: str, kind: KeyKind) -> tuple[str, ...]:
             mine = [(k, at) for k, at in self.keys if k.merchant_id == merchant_id]
+            mine = [(k, at) for k, at in mine if self._active(k)]
             mine.sort(key=lambda pair: (-pair[1].timestamp(), pair[0].key_id))
             return tuple(k.key_id for k, _ in mine if k.kind == kind)
 
@@ -671,16 +683,60 @@ class FakeMerchantStore:
 
     def find_key(self, kind: KeyKind, key_id: str) -> KeyRecord | None:
         for key, _ in self.keys:
-            if key.kind == kind and key.key_id == key_id:
+            if key.kind == kind and key.key_id == key_id and self._active(key):
                 return key
         return None
 
     def keys_of(self, merchant_id: str, kind: KeyKind) -> list[KeyRecord]:
         mine = [(k, at) for k, at in self.keys if k.merchant_id == merchant_id and k.kind == kind]
+        mine = [(k, at) for k, at in mine if self._active(k)]
         return [k for k, _ in sorted(mine, key=lambda pair: pair[1], reverse=True)]
 
     def registry_epoch(self) -> int:
-        return 0
+        return self.epoch
+
+    def merchant_status(self, merchant_id: str) -> MerchantStatus | None:
+        merchant = self.merchants.get(merchant_id)
+        if merchant is None:
+            return None
+        return MerchantStatus(merchant_id, merchant.record.default_profile_id, merchant.created_at)
+
+    def credentials_of(self, merchant_id: str) -> list[CredentialSummary]:
+        mine = [(k, at) for k, at in self.keys if k.merchant_id == merchant_id]
+        return [
+            CredentialSummary(k.kind, k.key_id, at, self.revoked.get((k.kind, k.key_id)))
+            for k, at in sorted(mine, key=lambda pair: (pair[1], pair[0].kind, pair[0].key_id))
+        ]
+
+    def add_keys(
+        self,
+        merchant_id: str,
+        keys: Sequence[KeyRecord],
+        now: datetime,
+        audit: Sequence[AuditEntry],
+    ) -> None:
+        if merchant_id not in self.merchants:
+            raise InvalidRegistration(f"No merchant {merchant_id!r} is registered.")
+        taken = {(k.kind, k.key_id) for k, _ in self.keys}
+        if any((k.kind, k.key_id) in taken for k in keys):
+            raise AlreadyRegistered("A key id is already registered.")
+        self.keys.extend((key, now) for key in keys)
+        self.epoch += 1
+        self.audit.extend(audit)
+
+    def revoke_key(
+        self,
+        merchant_id: str,
+        choose: Callable[[list[CredentialSummary]], tuple[CredentialSummary, AuditEntry]],
+        now: datetime,
+    ) -> CredentialSummary:
+        if merchant_id not in self.merchants:
+            raise InvalidRegistration(f"No merchant {merchant_id!r} is registered.")
+        chosen, entry = choose(self.credentials_of(merchant_id))
+        self.revoked[(chosen.kind, chosen.key_id)] = now
+        self.epoch += 1
+        self.audit.append(entry)
+        return replace(chosen, revoked_at=now)
 
     def find_server_key(self, name: str) -> ServerKeyRecord | None:
         return self.server_keys.get(name)

@@ -490,4 +490,6 @@ def _echo_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
         click.echo("  ".join(cells).rstrip())
 
 
+# `merchants show`, `merchants keys ...` and `merchants bundle` register on the group above.
+import opentms.cli.credentials  # noqa: E402, F401
 from opentms.cli import merchant_vault  # noqa: E402, F401 - registers its `merchants` commands

@@ -83,3 +83,36 @@ class ServerKeyRecord:
     name: str
     secret_sealed: bytes
     certificate_pem: str | None
+
+
+@dataclass(frozen=True)
+class CredentialSummary:
+    """A registered key as an operator lists it (``opentms merchants show``):
+    what it is and when it changed, never its material."""
+
+    kind: KeyKind
+    key_id: str
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+    @property
+    def authenticates(self) -> bool:
+        """Whether it signs requests (the payment-credentials key only
+        receives encrypted credentials)."""
+        return self.kind in (KeyKind.HTTP_SIGNATURE, KeyKind.JWT_CERTIFICATE)
+
+
+@dataclass(frozen=True)
+class MerchantStatus:
+    """A merchant's registry row as ``opentms merchants show`` reports it,
+    shredded ones included (their row is a tombstone)."""
+
+    id: str
+    default_profile_id: str
+    created_at: datetime
+    shredded_at: datetime | None = None
+    data_key_rotated_at: datetime | None = None

@@ -10,7 +10,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from opentms.crypto import certificates
 from opentms.crypto.keyring import Keyring
@@ -27,6 +27,9 @@ from opentms.domain.merchant import (
 from opentms.domain.ports import Clock, MerchantStore
 from opentms.services.server_keys import ServerKeys
 from opentms.services.tenancy import Tenant
+
+if TYPE_CHECKING:
+    from opentms.services.credentials import CredentialService
 
 MERCHANT_ID = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
 # Key ids and profile ids as they can be stored: anything else is unknown
@@ -219,6 +222,14 @@ class MerchantService:
         """The certificate clients encrypt requests to (CN ``CyberSource_SJC_US``)."""
         return self._server_keys.request_mle()[1]
 
+    def credential_service(self) -> CredentialService:
+        """Adding, revoking and listing merchants' credentials (rotation),
+        over this registry."""
+        from opentms.services.credentials import CredentialService
+
+        store, keyring = self._merchant_store, self._keyring
+        return CredentialService(store, keyring, self._server_keys, self._clock)
+
     # Authentication lookups (CredentialDirectory) --------------------------------
 
     def shared_secret(self, key_id: str) -> tuple[str, bytes] | None:
@@ -249,6 +260,9 @@ class MerchantService:
     def jwt_certificates_of(self, merchant_id: str) -> list[bytes]:
         if not MERCHANT_ID.match(merchant_id):
             return []
+        # Not cached, but the request goes on to the cached tenant: a legacy
+        # x5c token must see the registry's changes as the other lookups do.
+        self.refresh()
         records = self._merchant_store.keys_of(merchant_id, KeyKind.JWT_CERTIFICATE)
         return [record.material for record in records]
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 import orjson
 from sqlalchemy import Connection, Engine, func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from opentms.adapters.storage import audit as audit_log
 from opentms.adapters.storage.tables import (
     merchant_keys,
     merchants,
@@ -16,17 +18,20 @@ from opentms.adapters.storage.tables import (
     registry_epoch,
     server_keys,
 )
+from opentms.domain.audit import AuditEntry
 from opentms.domain.merchant import (
+    CredentialSummary,
     KeyKind,
     KeyRecord,
     MerchantRecord,
+    MerchantStatus,
     MerchantSummary,
     Profile,
     ProfileSummary,
     ServerKeyRecord,
     WrappedKeys,
 )
-from opentms.services.merchants import AlreadyRegistered
+from opentms.services.merchants import AlreadyRegistered, InvalidRegistration
 
 
 class SQLMerchantStore:
@@ -143,7 +148,7 @@ class SQLMerchantStore:
             rows = conn.execute(select(merchants).order_by(merchants.c.id)).all()
             keys = conn.execute(
                 select(merchant_keys.c.merchant_id, merchant_keys.c.kind, merchant_keys.c.key_id)
-                .where(merchant_keys.c.kind.in_(listed))
+                .where(merchant_keys.c.kind.in_(listed), merchant_keys.c.revoked_at.is_(None))
                 .order_by(merchant_keys.c.created_at.desc(), merchant_keys.c.key_id)
             ).all()
             counted = conn.execute(
@@ -223,6 +228,76 @@ class SQLMerchantStore:
             ).all()
         return [KeyRecord(KeyKind(r.kind), r.key_id, r.merchant_id, r.material) for r in rows]
 
+    # Credential rotation ------------------------------------------------------
+
+    def merchant_status(self, merchant_id: str) -> MerchantStatus | None:
+        with self._engine.connect() as conn:
+            row = conn.execute(select(merchants).where(merchants.c.id == merchant_id)).first()
+        if row is None:
+            return None
+        return MerchantStatus(
+            row.id,
+            row.default_profile_id,
+            row.created_at,
+            row.shredded_at,
+            row.data_key_rotated_at,
+        )
+
+    def credentials_of(self, merchant_id: str) -> list[CredentialSummary]:
+        with self._engine.connect() as conn:
+            return _credentials(conn, merchant_id)
+
+    def add_keys(
+        self,
+        merchant_id: str,
+        keys: Sequence[KeyRecord],
+        now: datetime,
+        audit: Sequence[AuditEntry],
+    ) -> None:
+        try:
+            with self._engine.begin() as conn:
+                _lock_live_merchant(conn, merchant_id)
+                for key in keys:
+                    conn.execute(
+                        merchant_keys.insert().values(
+                            kind=key.kind.value,
+                            key_id=key.key_id,
+                            merchant_id=merchant_id,
+                            material=key.material,
+                            created_at=now,
+                        )
+                    )
+                bump_registry_epoch(conn)
+                audit_log.append(conn, audit)
+        except IntegrityError as exc:
+            ids = ", ".join(repr(key.key_id) for key in keys)
+            raise AlreadyRegistered(
+                f"A key id among {ids} is already registered (a revoked key's id is never reused)."
+            ) from exc
+
+    def revoke_key(
+        self,
+        merchant_id: str,
+        choose: Callable[[list[CredentialSummary]], tuple[CredentialSummary, AuditEntry]],
+        now: datetime,
+    ) -> CredentialSummary:
+        with self._engine.begin() as conn:
+            _lock_live_merchant(conn, merchant_id)
+            chosen, entry = choose(_credentials(conn, merchant_id))
+            conn.execute(
+                update(merchant_keys)
+                .where(
+                    merchant_keys.c.merchant_id == merchant_id,
+                    merchant_keys.c.kind == chosen.kind.value,
+                    merchant_keys.c.key_id == chosen.key_id,
+                    merchant_keys.c.revoked_at.is_(None),
+                )
+                .values(revoked_at=now)
+            )
+            bump_registry_epoch(conn)
+            audit_log.append(conn, [entry])
+        return CredentialSummary(chosen.kind, chosen.key_id, chosen.created_at, now)
+
     def find_server_key(self, name: str) -> ServerKeyRecord | None:
         with self._engine.connect() as conn:
             row = conn.execute(select(server_keys).where(server_keys.c.name == name)).first()
@@ -248,6 +323,33 @@ class SQLMerchantStore:
                 raise
             return existing
         return record
+
+
+def _lock_live_merchant(conn: Connection, merchant_id: str) -> None:
+    """Lock the merchant's row for the transaction (PostgreSQL; SQLite's
+    BEGIN IMMEDIATE already holds the database's write lock), so changes to
+    one merchant's credentials run one after the other; refuse an unknown or
+    shredded merchant."""
+    query = select(merchants.c.shredded_at).where(merchants.c.id == merchant_id)
+    if conn.dialect.name != "sqlite":
+        query = query.with_for_update()
+    row = conn.execute(query).first()
+    if row is None or row.shredded_at is not None:
+        raise InvalidRegistration(f"No merchant {merchant_id!r} is registered.")
+
+
+def _credentials(conn: Connection, merchant_id: str) -> list[CredentialSummary]:
+    rows = conn.execute(
+        select(
+            merchant_keys.c.kind,
+            merchant_keys.c.key_id,
+            merchant_keys.c.created_at,
+            merchant_keys.c.revoked_at,
+        )
+        .where(merchant_keys.c.merchant_id == merchant_id)
+        .order_by(merchant_keys.c.created_at, merchant_keys.c.kind, merchant_keys.c.key_id)
+    ).all()
+    return [CredentialSummary(KeyKind(r.kind), r.key_id, r.created_at, r.revoked_at) for r in rows]
 
 
 def bump_registry_epoch(conn: Connection) -> None:

@@ -3,13 +3,17 @@ server's own sealed keys."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Protocol
 
+from opentms.domain.audit import AuditEntry
 from opentms.domain.merchant import (
+    CredentialSummary,
     KeyKind,
     KeyRecord,
     MerchantRecord,
+    MerchantStatus,
     MerchantSummary,
     Profile,
     ProfileSummary,
@@ -48,6 +52,38 @@ class MerchantStore(Protocol):
     def registry_epoch(self) -> int:
         """A number that moves whenever a merchant's credentials or keys
         change (revocation, rotation, shredding), in any process."""
+
+    # Credential rotation (services/credentials.py) ------------------------------
+
+    def merchant_status(self, merchant_id: str) -> MerchantStatus | None:
+        """The merchant's row, shredded ones included; None if never registered."""
+
+    def credentials_of(self, merchant_id: str) -> list[CredentialSummary]:
+        """Every key of the merchant, revoked ones included, oldest first."""
+
+    def add_keys(
+        self,
+        merchant_id: str,
+        keys: Sequence[KeyRecord],
+        now: datetime,
+        audit: Sequence[AuditEntry],
+    ) -> None:
+        """Add ``keys`` to a registered merchant, move the registry epoch and
+        append ``audit``, in one transaction.
+        :class:`~opentms.services.merchants.AlreadyRegistered` when a key id is
+        taken (revoked ones too), :class:`~opentms.services.merchants.
+        InvalidRegistration` when the merchant is unknown or shredded."""
+
+    def revoke_key(
+        self,
+        merchant_id: str,
+        choose: Callable[[list[CredentialSummary]], tuple[CredentialSummary, AuditEntry]],
+        now: datetime,
+    ) -> CredentialSummary:
+        """Revoke the key ``choose`` picks among the merchant's keys (read with
+        the merchant locked, so concurrent revocations see each other), move
+        the registry epoch and append its audit entry, in one transaction.
+        ``choose`` raises to refuse; the revoked key is returned."""
 
 
 class ServerKeyStore(Protocol):
