@@ -29,10 +29,13 @@ if TYPE_CHECKING:
 SETTLE_MARGIN_SECONDS = 5.0
 
 
-def _data_dir_option(command: Any) -> Any:
-    from opentms.cli.main import data_dir_option
-
-    return data_dir_option(command)
+_data_dir_option = click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="The server's data directory (database and master key file); overrides "
+    "OPENTMS_DATA_DIR. Give every command the one `opentms serve` uses.",
+)
 
 
 @click.group()

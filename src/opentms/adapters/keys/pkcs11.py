@@ -78,44 +78,44 @@ class Pkcs11KeyProvider:
         return self._run(decrypt)
 
     def rotate(self) -> KeyVersion:
+        return self._run(self._rotate)
+
+    def _rotate(self) -> KeyVersion:
         from pkcs11 import Attribute, KeyType
 
-        def rotate() -> KeyVersion:
-            current = self._scan()
-            number = max((v.version for v in current), default=0) + 1
-            taken = {v.key_id for v in current}
+        current = self._scan()
+        number = max((v.version for v in current), default=0) + 1
+        taken = {v.key_id for v in current}
+        key_id = secrets.token_bytes(KEY_ID_BYTES)
+        while key_id in taken:
             key_id = secrets.token_bytes(KEY_ID_BYTES)
-            while key_id in taken:
-                key_id = secrets.token_bytes(KEY_ID_BYTES)
-            self._session.generate_key(
-                KeyType.AES,
-                256,
-                label=f"{LABEL_PREFIX}{number}",
-                id=key_id,
-                store=True,
-                template={
-                    Attribute.TOKEN: True,
-                    Attribute.PRIVATE: True,
-                    Attribute.SENSITIVE: True,
-                    Attribute.EXTRACTABLE: False,
-                    Attribute.ENCRYPT: True,
-                    Attribute.DECRYPT: True,
-                    Attribute.WRAP: False,
-                    Attribute.UNWRAP: False,
-                },
+        self._session.generate_key(
+            KeyType.AES,
+            256,
+            label=f"{LABEL_PREFIX}{number}",
+            id=key_id,
+            store=True,
+            template={
+                Attribute.TOKEN: True,
+                Attribute.PRIVATE: True,
+                Attribute.SENSITIVE: True,
+                Attribute.EXTRACTABLE: False,
+                Attribute.ENCRYPT: True,
+                Attribute.DECRYPT: True,
+                Attribute.WRAP: False,
+                Attribute.UNWRAP: False,
+            },
+        )
+        version = KeyVersion(number, key_id)
+        if [v for v in self._scan() if v.version == number] != [version]:
+            # Another process rotated at the same moment: keep its version.
+            self._key(version).destroy()
+            self._scan()
+            raise KeyProviderError(
+                "Another rotation created the same version at the same time; "
+                "run `opentms keys status`, then rotate again if needed."
             )
-            version = KeyVersion(number, key_id)
-            if [v for v in self._scan() if v.version == number] != [version]:
-                # Another process rotated at the same moment: keep its version.
-                self._key(version).destroy()
-                self._scan()
-                raise KeyProviderError(
-                    "Another rotation created the same version at the same time; "
-                    "run `opentms keys status`, then rotate again if needed."
-                )
-            return version
-
-        return self._run(rotate)
+        return version
 
     def retire(self, version: KeyVersion) -> None:
         def retire() -> None:
@@ -167,7 +167,7 @@ class Pkcs11KeyProvider:
 
     def _open(self) -> None:
         import pkcs11
-        from pkcs11.exceptions import NoSuchToken
+        from pkcs11.exceptions import NoSuchToken, UserAlreadyLoggedIn
 
         library = pkcs11.lib(self._module)
         try:
@@ -177,9 +177,17 @@ class Pkcs11KeyProvider:
                 f"No PKCS#11 token labelled {self._token_label!r} in {self._module} "
                 "(OPENTMS_PKCS11_TOKEN_LABEL)"
             ) from None
-        self._session = token.open(rw=True, user_pin=self._pin)
+        try:
+            self._session = token.open(rw=True, user_pin=self._pin)
+        except UserAlreadyLoggedIn:
+            # A login holds for the whole process: another provider of this
+            # process logged in first, and this session shares its login.
+            self._session = token.open(rw=True)
         self._pid = os.getpid()
-        self._scan()
+        if not self._scan():
+            # A token without a master key yet: make version 1 in it (as the
+            # file provider creates its file on first start).
+            self._rotate()
 
     def __repr__(self) -> str:
         return f"Pkcs11KeyProvider({self._module!r}, {self._token_label!r}, '**********')"
