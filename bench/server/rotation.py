@@ -58,19 +58,19 @@ def vault_env(data_dir: Path, url: str | None) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def serve_vault(data_dir: Path, url: str | None) -> Iterator[Server]:
+def serve_vault(data_dir: Path, url: str | None, workers: int) -> Iterator[Server]:
     port = free_port()
     log = data_dir / f"serve-{port}.log"
     with log.open("wb") as sink:
         process = subprocess.Popen(
-            [str(OPENTMS), "serve", "--port", str(port)],
+            [str(OPENTMS), "serve", "--port", str(port), "--workers", str(workers)],
             env=vault_env(data_dir, url),
             stdout=sink,
             stderr=sink,
         )
     server = Server(process, port, log)
     try:
-        _wait_ready(server, 1)
+        _wait_ready(server, workers)
         yield server
     finally:
         process.terminate()
@@ -121,7 +121,7 @@ def run_once(kind: str, args: argparse.Namespace, run: int) -> dict[str, Any]:
         data_dir = Path(tmp)
         merchant = register_merchant(data_dir, url)
         other_merchants(data_dir, url, args.merchants)
-        with serve_vault(data_dir, url) as server:
+        with serve_vault(data_dir, url, args.workers) as server:
             signer = merchant.signer(server.port)
             customers = make_customers(signer, 64)
             warm = mixed_requests(signer, customers, args.rate * 2, 10_000_000)
@@ -137,12 +137,14 @@ def run_once(kind: str, args: argparse.Namespace, run: int) -> dict[str, Any]:
             )
             load.start()
             time.sleep(args.after)
-            keys(data_dir, url, "rotate")
-            rewrap_s, output = keys(data_dir, url, "rewrap", "--batch", str(args.batch))
+            rewrap_s, output = 0.0, "rewrap done: 0 value(s)"
+            if not args.baseline:
+                keys(data_dir, url, "rotate")
+                rewrap_s, output = keys(data_dir, url, "rewrap", "--batch", str(args.batch))
             load.join()
             _, status = keys(data_dir, url, "status", "--json")
         left = sum(v["values"] for v in json.loads(status) if v["version"] == 1)
-        if left:
+        if left and not args.baseline:
             raise RuntimeError(f"{left} value(s) left under version 1 after the rewrap")
         done_line = next(line for line in output.splitlines() if line.startswith("rewrap done"))
         result = outcome["load"]
@@ -168,6 +170,10 @@ def main() -> None:
     parser.add_argument("--merchants", type=int, default=200)
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--baseline", action="store_true", help="The same load without rotating (to compare)."
+    )
+    parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
     configs = []
     for kind in args.databases:
@@ -201,10 +207,12 @@ def main() -> None:
             "rotate_after_s": args.after,
             "merchants": args.merchants + 1,
             "batch": args.batch,
+            "workers": args.workers,
         },
         "configs": configs,
     }
-    (RESULTS / "rotation.json").write_text(json.dumps(document, indent=2) + "\n")
+    name = "rotation-baseline" if args.baseline else "rotation"
+    (RESULTS / f"{name}.json").write_text(json.dumps(document, indent=2) + "\n")
 
 
 if __name__ == "__main__":
