@@ -95,7 +95,9 @@ def other_merchants(data_dir: Path, url: str | None, count: int) -> None:
         services.close()
 
 
-def mixed_requests(signer: Signer, customers: list[str], count: int, first_card: int) -> list[bytes]:
+def mixed_requests(
+    signer: Signer, customers: list[str], count: int, first_card: int
+) -> list[bytes]:
     counter = itertools.count()
     credentials = credential_requests(signer, customers, counter, count // 2 + 1)
     cards = (

@@ -26,7 +26,7 @@ from opentms.crypto.envelope import sealed_key_id
 from opentms.crypto.keyring import Keyring
 from opentms.crypto.keys import DataKey
 from tests.keys.conftest import SoftHSM
-from tests.support import backend_database_url, postgresql_backend
+from tests.support import backend_database_url
 
 CARD = b"4111111111111111"
 
@@ -219,8 +219,6 @@ def test_a_writer_racing_the_rewrap_loses_nothing(
     """A server that has not re-read the versions yet replaces m1's wrapped
     data key (under the old version) between the rewrap's read and its
     update: the update does not overwrite it, and the next pass moves it."""
-    if not postgresql_backend():
-        pytest.skip("SQLite runs one write transaction at a time: no write can interleave")
     stale_database = install.database()
     stale = Keyring(stale_database.keyring.provider, refresh_seconds=3600)
     assert install.keys("rotate").exit_code == 0

@@ -96,8 +96,16 @@ def rotate(data_dir: Path | None) -> None:
     show_default=True,
     help="Values re-sealed per transaction.",
 )
+@click.option(
+    "--pause",
+    type=click.FloatRange(0, 60),
+    default=0.1,
+    show_default=True,
+    help="Seconds between batches: the server's own writes go first (on SQLite, "
+    "one transaction writes at a time).",
+)
 @_data_dir_option
-def rewrap(batch: int, data_dir: Path | None) -> None:
+def rewrap(batch: int, pause: float, data_dir: Path | None) -> None:
     """Re-seal every master-level value (merchants' wrapped keys, shared
     secrets, server keys, network token keys) not under the newest version,
     online, a batch per transaction. Safe to interrupt: run it again to
@@ -130,6 +138,8 @@ def rewrap(batch: int, data_dir: Path | None) -> None:
                     if result.last is None:
                         break
                     after = result.last
+                    if result.rewrapped or result.raced:
+                        time.sleep(pause)
             # A server that had not re-read the versions yet may have sealed
             # under the old one meanwhile: wait its refresh interval, look again.
             time.sleep(settle)

@@ -221,50 +221,58 @@ class MasterKeyAdmin:
         table, column = sealed.table, sealed.table.c[sealed.column]
         key = table.c[sealed.key]
         newest = self._keyring.newest
-        with self._engine.begin() as conn:
-            query = select(table).where(column.is_not(None)).order_by(key).limit(size)
-            if after is not None:
-                query = query.where(key > after)
-            if not sealed.listed:
-                query = query.where(func.substr(column, 2, 4) != newest.key_id)
+        query = select(table).where(column.is_not(None)).order_by(key).limit(size)
+        if after is not None:
+            query = query.where(key > after)
+        if not sealed.listed:
+            query = query.where(func.substr(column, 2, 4) != newest.key_id)
+        # Read and re-seal outside the write transaction: it holds the
+        # database's write lock (SQLite) only for the updates, which compare
+        # and swap, so a value changed in between is left as it is.
+        with self._engine.connect() as conn:
             rows = conn.execute(_filtered(query, sealed)).all()
-            rewrapped = raced = unreadable = 0
-            for row in rows:
-                old = getattr(row, sealed.column)
-                try:
-                    new = self._resealed(sealed, row, old)
-                except DecryptionFailed:
-                    # Tampered with, or under a version no provider holds:
-                    # reported, left as it is (never re-sealed as garbage).
-                    unreadable += 1
-                    continue
-                if new is None:
-                    continue
-                changed = conn.execute(
-                    update(table)
-                    .where(_filtered_clause(sealed, and_(key == row._mapping[sealed.key])))
-                    .where(column == old)
-                    .values({sealed.column: new})
-                ).rowcount
-                if changed:
-                    rewrapped += 1
-                else:
-                    raced += 1
-            if rewrapped:
-                if sealed.merchant_rows:
-                    bump_registry_epoch(conn)
-                audit.append(
-                    conn,
-                    [
-                        _entry(
-                            actor,
-                            "keys.rewrap",
-                            newest,
-                            column=sealed.name,
-                            values=rewrapped,
-                        )
-                    ],
-                )
+        changes = []
+        unreadable = 0
+        for row in rows:
+            old = getattr(row, sealed.column)
+            try:
+                new = self._resealed(sealed, row, old)
+            except DecryptionFailed:
+                # Tampered with, or under a version no provider holds:
+                # reported, left as it is (never re-sealed as garbage).
+                unreadable += 1
+                continue
+            if new is not None:
+                changes.append((row._mapping[sealed.key], old, new))
+        rewrapped = raced = 0
+        if changes:
+            with self._engine.begin() as conn:
+                for row_key, old, new in changes:
+                    changed = conn.execute(
+                        update(table)
+                        .where(_filtered_clause(sealed, and_(key == row_key)))
+                        .where(column == old)
+                        .values({sealed.column: new})
+                    ).rowcount
+                    if changed:
+                        rewrapped += 1
+                    else:
+                        raced += 1
+                if rewrapped:
+                    if sealed.merchant_rows:
+                        bump_registry_epoch(conn)
+                    audit.append(
+                        conn,
+                        [
+                            _entry(
+                                actor,
+                                "keys.rewrap",
+                                newest,
+                                column=sealed.name,
+                                values=rewrapped,
+                            )
+                        ],
+                    )
         last = rows[-1]._mapping[sealed.key] if len(rows) == size else None
         return BatchResult(last, rewrapped, raced, unreadable)
 
