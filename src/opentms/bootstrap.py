@@ -16,7 +16,7 @@ from typing import cast
 from sqlalchemy import Engine
 
 from opentms.adapters.admin_token import load_or_create_admin_token
-from opentms.adapters.keys.local import load_or_create_master_keys
+from opentms.adapters.keys.providers import master_key_provider
 from opentms.adapters.networks.simulated import SimulatedTokenProvider
 from opentms.adapters.private_files import make_private_directory
 from opentms.adapters.storage import migrate
@@ -28,6 +28,7 @@ from opentms.adapters.storage.database import (
     make_engine,
 )
 from opentms.adapters.storage.id_owners import SQLIdOwners
+from opentms.adapters.storage.master_keys import MasterKeyAdmin, RetireRefused, sealed_columns
 from opentms.adapters.storage.merchants import SQLMerchantStore
 from opentms.adapters.storage.random_counter import shared_counter
 from opentms.adapters.storage.readiness import SQLReadiness
@@ -74,11 +75,13 @@ from opentms.services.webhooks.subscriptions import WebhookService
 __all__ = [
     "Database",
     "Ports",
+    "RetireRefused",
     "Services",
     "TokenProviders",
     "build_services",
     "data_key_store",
     "open_database",
+    "sealed_columns",
     "simulated_networks",
     "sql_ports",
     "webhook_dispatcher",
@@ -96,7 +99,14 @@ class Database:
 
     @cached_property
     def keyring(self) -> Keyring:
-        return Keyring(load_or_create_master_keys(self.settings.resolved_master_key_file))
+        return Keyring(
+            master_key_provider(self.settings), refresh_seconds=self.settings.key_refresh_seconds
+        )
+
+    @cached_property
+    def master_keys(self) -> MasterKeyAdmin:
+        """``opentms keys``: the master key's versions, counts, rewrap and retire."""
+        return MasterKeyAdmin(self.engine, self.keyring)
 
     def upgrade(self) -> None:
         """Apply every pending migration."""
@@ -147,6 +157,8 @@ def sql_ports(database: Database, clock: Clock) -> Ports:
     """The SQL implementations of the services' ports, over ``database``;
     closing them closes the database."""
     engine, keyring = database.engine, database.keyring
+    # An install from before master-key versions gets its v1 recorded here.
+    database.master_keys.record()
     merchant_store = SQLMerchantStore(engine)
     index_key = ServerKeys(merchant_store, keyring, clock).secret("network_index", 32)
     secrets = NetworkSecrets(keyring, index_key)

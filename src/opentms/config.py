@@ -84,6 +84,19 @@ class Settings(BaseSettings):
     # listed here (comma-separated host names, addresses or CIDR networks).
     webhook_allowed_destinations: str = ""
 
+    # The master key's provider (docs/security.md, "Key hierarchy"): "file"
+    # (master_key_file), "env" (OPENTMS_MASTER_KEYS: v<N>:<base64>,...) or
+    # "pkcs11" (an HSM: module, token label and PIN below).
+    key_provider: Literal["file", "env", "pkcs11"] = "file"
+    master_keys: SecretStr | None = None
+    pkcs11_module: str | None = None
+    pkcs11_token_label: str | None = None
+    pkcs11_pin: SecretStr | None = None
+    pkcs11_pin_file: Path | None = None
+    # A server re-reads the master key's versions at most this often (seconds),
+    # so it seals with a new version this long after `opentms keys rotate`.
+    key_refresh_seconds: float = Field(default=2.0, ge=0, le=3_600)
+
     @model_validator(mode="after")
     def _sandbox_only(self) -> Settings:
         if self.mode == "vault":

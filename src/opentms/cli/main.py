@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import click
 
 from opentms.adapters.private_files import shared_directory_warning
+from opentms.cli.keys import keys
 from opentms.cli.listen import ADDRESS_UNAVAILABLE, listen_problem
 from opentms.cli.sandbox import sandbox
 from opentms.config import Settings
@@ -73,6 +74,7 @@ def main() -> None:
 
 
 main.add_command(sandbox)
+main.add_command(keys)
 
 
 @main.command()

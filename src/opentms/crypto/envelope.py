@@ -58,3 +58,26 @@ def unseal(keys: Iterable[SymmetricKey], sealed: bytes, context: bytes) -> bytes
 def sealed_key_id(sealed: bytes) -> bytes:
     """The key id a sealed value names (for rotation: which values are old)."""
     return sealed[1:_HEADER]
+
+
+def frame(key_id: bytes, nonce: bytes, ciphertext: bytes) -> bytes:
+    """A sealed value from its parts (the :func:`seal` layout), for a key
+    that encrypts elsewhere (a master key provider, an HSM)."""
+    return bytes([VERSION_1]) + key_id + nonce + ciphertext
+
+
+def header(key_id: bytes) -> bytes:
+    """The authenticated header of a value sealed under ``key_id``."""
+    return bytes([VERSION_1]) + key_id
+
+
+def new_nonce() -> bytes:
+    return secrets.token_bytes(_NONCE)
+
+
+def parts(sealed: bytes) -> tuple[bytes, bytes, bytes]:
+    """A sealed value's key id, nonce and ciphertext (with its tag);
+    DecryptionFailed when it cannot be one."""
+    if len(sealed) < _HEADER + _NONCE + 16 or sealed[0] != VERSION_1:
+        raise DecryptionFailed()
+    return sealed[1:_HEADER], sealed[_HEADER : _HEADER + _NONCE], sealed[_HEADER + _NONCE :]

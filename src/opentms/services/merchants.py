@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
 import re
 import time
 import uuid
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING, TypeVar
 from opentms.crypto import certificates
 from opentms.crypto.keyring import Keyring
 from opentms.domain import randomness
-from opentms.domain.errors import Forbidden, ProfileNotFound
+from opentms.domain.errors import DecryptionFailed, Forbidden, ProfileNotFound
 from opentms.domain.merchant import (
     KeyKind,
     KeyRecord,
@@ -36,6 +37,8 @@ MERCHANT_ID = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
 # without asking the database (which may refuse e.g. NUL bytes).
 _KEY_ID = re.compile(r"[\x21-\x7e]{1,128}")
 _T = TypeVar("_T")
+
+_log = logging.getLogger(__name__)
 
 
 class InvalidRegistration(ValueError):
@@ -241,7 +244,17 @@ class MerchantService:
             record = self._merchant_store.find_key(KeyKind.HTTP_SIGNATURE, key_id)
             if record is None:
                 return None
-            secret = self._keyring.unseal(record.material, f"shared-secret\x00{key_id}")
+            try:
+                secret = self._keyring.unseal(record.material, f"shared-secret\x00{key_id}")
+            except DecryptionFailed:
+                # Tampered with, or sealed under a retired master key version:
+                # this key authenticates no one (401), and the operator is told.
+                _log.error(
+                    "The shared secret of key id %s does not open (tampered with, or under "
+                    "a retired master key version); requests signed with it are refused",
+                    key_id,
+                )
+                return None
             return record.merchant_id, secret
 
         return self._cache.get(("secret", key_id), load)

@@ -40,11 +40,21 @@ def upgrade(
     processes start at once: SQLite serialises the write transactions, and on
     PostgreSQL an advisory lock makes the others wait, then find nothing to do."""
     config = alembic_config(engine, keyring)
+    if revision == "head" and _at_head(engine, config):
+        # Nothing to do: take no write lock (on SQLite, BEGIN IMMEDIATE would
+        # hold a running server's writes while alembic loads its scripts).
+        return
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(7207510)"))
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+
+
+def _at_head(engine: Engine, config: Config) -> bool:
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+    return current is not None and current == ScriptDirectory.from_config(config).get_current_head()
 
 
 def downgrade(engine: Engine, revision: str, keyring: Callable[[], Keyring] | None = None) -> None:
