@@ -176,6 +176,25 @@ def test_rotate_rewrap_status_retire(install: Install) -> None:
     assert all("keyId" in (details or "") for _, details in actions)
 
 
+def test_a_shredded_merchant_holds_no_version_back(install: Install) -> None:
+    """A shredded merchant's wrapped keys are empty: status counts nothing of
+    them, rewrap has nothing of them to open, and retire is not refused."""
+    shredded = CliRunner().invoke(
+        main, ["merchants", "delete", "m1", "--shred", "--yes"], env=install.environment
+    )
+    assert shredded.exit_code == 0, shredded.output
+    (v1,) = install.status()
+    assert v1["byColumn"]["merchants.data_key_wrapped"] == 4
+    assert install.keys("rotate").exit_code == 0
+    result = install.keys("rewrap")
+    assert result.exit_code == 0, result.output
+    assert install.values(1) == 0
+    retired = install.keys("retire", "1")
+    assert retired.exit_code == 0, retired.output
+    del install.sealed["m1"]
+    install.check_readable()
+
+
 def test_a_second_rewrap_has_nothing_to_do(install: Install) -> None:
     assert install.keys("rotate").exit_code == 0
     assert install.keys("rewrap").exit_code == 0

@@ -68,6 +68,9 @@ class SealedColumn:
     merchant_rows: bool = False
 
 
+# A shredded merchant's wrapped keys are empty: nothing to count or re-wrap.
+_NOT_SHREDDED = merchants.c.shredded_at.is_(None)
+
 SEALED_COLUMNS = (
     SealedColumn(
         "merchants.data_key_wrapped",
@@ -76,6 +79,7 @@ SEALED_COLUMNS = (
         "data_key_wrapped",
         lambda row: f"data-key\x00{row.id}",
         merchant_rows=True,
+        where=_NOT_SHREDDED,
     ),
     SealedColumn(
         "merchants.fingerprint_key_wrapped",
@@ -84,6 +88,7 @@ SEALED_COLUMNS = (
         "fingerprint_key_wrapped",
         lambda row: f"fingerprint-key\x00{row.id}",
         merchant_rows=True,
+        where=_NOT_SHREDDED,
     ),
     SealedColumn(
         "merchants.previous_data_keys",
@@ -93,6 +98,7 @@ SEALED_COLUMNS = (
         lambda row: f"data-key\x00{row.id}",
         listed=True,
         merchant_rows=True,
+        where=_NOT_SHREDDED,
     ),
     SealedColumn(
         "merchant_keys.material",
