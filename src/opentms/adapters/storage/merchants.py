@@ -9,6 +9,7 @@ import orjson
 from sqlalchemy import Connection, Engine, func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from opentms.adapters.storage.audit import AuditSettings, append
 from opentms.adapters.storage.tables import (
     merchant_keys,
     merchants,
@@ -34,6 +35,15 @@ class SQLMerchantStore:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        # The audit log, once on (set by bootstrap: its id key is a server
+        # key this store holds). Registrations are recorded with their change.
+        self.audit: AuditSettings | None = None
+
+    def _audit(self, conn: Connection, action: str, resource_ids: tuple[str, ...]) -> None:
+        if self.audit is not None:
+            recorder = self.audit.recorder()
+            recorder.record(action, action.split(".")[0], resource_ids)
+            append(conn, recorder.take())
 
     def add_merchant(
         self,
@@ -73,6 +83,7 @@ class SQLMerchantStore:
                             created_at=now,
                         )
                     )
+                self._audit(conn, "merchant.register", (record.id, profile.id))
         except IntegrityError as exc:
             raise AlreadyRegistered(
                 f"Merchant {record.id!r} (or one of the given key ids) is already registered."
@@ -90,6 +101,7 @@ class SQLMerchantStore:
                         created_at=now,
                     )
                 )
+                self._audit(conn, "profile.create", (profile.merchant_id, profile.id))
         except IntegrityError as exc:
             raise AlreadyRegistered(f"Profile {profile.id!r} is already registered.") from exc
 
