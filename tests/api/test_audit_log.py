@@ -295,7 +295,7 @@ def test_verify_passes_on_an_intact_chain(chain: tuple[Database, list[int]]) -> 
     database, _ = chain
     code, output = verify_cli(database)
     assert code == 0, output
-    seq, digest = audit_chain(database).head()
+    _, digest = audit_chain(database).head()
     assert f"head: seq 6 hash {digest.hex()}" in output
 
 

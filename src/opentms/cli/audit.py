@@ -114,13 +114,12 @@ def export(since: str, out: Path | None, data_dir: Path | None) -> None:
     from opentms.bootstrap import audit_chain
 
     moment = _since(since)
-    with _database(data_dir) as database:
-        with _output(out) as stream:
-            count = 0
-            for stored in audit_chain(database).entries(moment):
-                stream.write(json.dumps(stored.export(), sort_keys=True, ensure_ascii=False))
-                stream.write("\n")
-                count += 1
+    with _database(data_dir) as database, _output(out) as stream:
+        count = 0
+        for stored in audit_chain(database).entries(moment):
+            stream.write(json.dumps(stored.export(), sort_keys=True, ensure_ascii=False))
+            stream.write("\n")
+            count += 1
     if out is not None:
         click.echo(f"{count} entries written to {out}", err=True)
 

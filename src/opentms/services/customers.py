@@ -111,7 +111,9 @@ class CustomerService(VaultService):
             linked = uow.payment_instruments.ids_for_customer(customer_id)
             for pi_id, ii_id in linked:
                 uow.payment_instruments.remove(pi_id, now)
-                uow.audit.record("paymentInstrument.delete", "paymentInstrument", pi_id, cascade=True)
+                uow.audit.record(
+                    "paymentInstrument.delete", "paymentInstrument", pi_id, cascade=True
+                )
                 uow.outbox.publish(
                     token_event(
                         TokenType.PAYMENT_INSTRUMENT,

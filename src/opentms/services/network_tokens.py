@@ -35,7 +35,7 @@ from opentms.services.instrument_identifiers import (
 from opentms.services.provisioning import Provisioner
 from opentms.services.tenancy import Tenant, VaultService
 
-TOKEN = "tokenizedCard"
+TOKEN = "tokenizedCard"  # noqa: S105 - a resource type, not a secret
 ASSET_TYPES = {
     "card-art-combined": "combinedAsset",
     "brand-logo": "brandLogoAsset",

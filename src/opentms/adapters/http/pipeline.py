@@ -4,8 +4,8 @@ endpoints use to read the request and answer."""
 
 from __future__ import annotations
 
-import logging
 import base64
+import logging
 import re
 import threading
 import time
