@@ -23,7 +23,9 @@ data_dir_option = click.option(
     "--data-dir",
     type=click.Path(path_type=Path, file_okay=False),
     default=None,
-    help="The server's data directory; overrides OPENTMS_DATA_DIR.",
+    # As cli/main.py's option (which imports this module, so it cannot be shared).
+    help="The server's data directory (SQLite database and master key); overrides "
+    "OPENTMS_DATA_DIR. Give every command the one `opentms serve` uses.",
 )
 
 

@@ -23,6 +23,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from opentms.domain.card import luhn_valid
+
 GENESIS = bytes(32)
 
 # Actors that are not a merchant's credential.
@@ -35,9 +37,14 @@ UNAUTHENTICATED = "unauthenticated"
 # CyberSource id, whose last digits are the card's.
 HASHED_ID_TYPES = frozenset({"instrumentIdentifier"})
 HASH_PREFIX = "hmac:"
-# Details are small facts (a flag, a count, a state), never a value from a
-# request body: longer strings and long digit runs are refused outright.
-_DIGIT_RUN = re.compile("[0-9]{12,}")
+# Details are small facts (a flag, a count, a state, a token id), never a
+# value from a request body: longer strings, and strings holding a digit run
+# that passes the Luhn check (token ids are drawn never to), are refused.
+_DIGIT_RUN = re.compile("[0-9]{12,19}")
+
+
+def _card_like(value: str) -> bool:
+    return any(luhn_valid(run) for run in _DIGIT_RUN.findall(value))
 
 
 def merchant_actor(merchant_id: str, key_id: str) -> str:
@@ -171,7 +178,7 @@ class AuditRecorder:
         if resource_type in HASHED_ID_TYPES:
             ids = tuple(hash_id(self._id_key, value) for value in ids)
         for name, value in details.items():
-            if isinstance(value, str) and (len(value) > 64 or _DIGIT_RUN.search(value)):
+            if isinstance(value, str) and (len(value) > 64 or _card_like(value)):
                 raise ValueError(f"audit detail {name!r} is not a short, card-free value")
         self._pending.append((action, resource_type, ids, details))
 
