@@ -46,14 +46,76 @@ def with_audit_log(enabled: bool) -> Callable[[], None]:
     return undo
 
 
+def read_cost(kind: str, reads: int, runs: int) -> dict[str, float]:
+    """Microseconds per GET of an instrument identifier, audit log off and on,
+    over the in-process app (no network, no wrk: the route, the service and
+    the transactions): what recording a read costs, its own short write
+    transaction. Off and on alternate, median of ``runs``."""
+    import tempfile
+    import time
+    from pathlib import Path
+
+    import httpx
+
+    from opentms.adapters.http.app import create_app
+    from opentms.bootstrap import build_services, open_database
+    from opentms.client import ASGIAppTransport, HTTPSignatureAuth
+    from opentms.config import Settings
+
+    timings: dict[bool, list[float]] = {False: [], True: []}
+    # One database and master key for every run; the log on or off per run.
+    with harness.database(kind) as url, tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        for run in range(runs):
+            for enabled in (False, True):
+                settings = Settings(data_dir=Path(tmp), database_url=url, audit_log=enabled)
+                database = open_database(settings)
+                services = build_services(settings, database=database)
+                merchant = services.merchants.register(f"reads_{run}_{enabled}")
+                auth = HTTPSignatureAuth(
+                    merchant.merchant_id, merchant.key_id, merchant.shared_secret
+                )
+                transport = ASGIAppTransport(create_app(services))
+                with httpx.Client(transport=transport, base_url="http://b", auth=auth) as c:
+                    body = {"card": {"number": harness.pan(run)}}
+                    ii = c.post("/tms/v1/instrumentidentifiers", json=body).json()["id"]
+                    path = f"/tms/v1/instrumentidentifiers/{ii}"
+                    for _ in range(50):
+                        c.get(path)
+                    started = time.perf_counter()
+                    for _ in range(reads):
+                        c.get(path).raise_for_status()
+                    spent = time.perf_counter() - started
+                timings[enabled].append(spent * 1e6 / reads)
+                services.close()
+                database.close()
+    off, on = harness.median(timings[False]), harness.median(timings[True])
+    return {"off_us": off, "on_us": on, "extra_us": on - off}
+
+
 def main() -> None:
     stop_on_sigterm()
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--reads",
+        type=int,
+        default=0,
+        help="Only measure the cost of a recorded read (GET of an instrument "
+        "identifier, in process), with this many reads per run.",
+    )
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--connections", type=int, default=16)
     args = parser.parse_args()
+    if args.reads:
+        for kind, _ in CONFIGS:
+            cost = read_cost(kind, args.reads, args.runs)
+            print(
+                f"{kind}: GET instrument identifier {cost['off_us']:.0f} µs audit off, "
+                f"{cost['on_us']:.0f} µs on (+{cost['extra_us']:.0f} µs)",
+                flush=True,
+            )
+        return
     settings = WrkSettings(args.threads, args.connections, args.seconds)
     configs = []
     for kind, workers in CONFIGS:
