@@ -408,3 +408,20 @@ def test_registration_is_recorded_as_the_cli_operator(chain: tuple[Database, lis
     assert first.action == "merchant.register"
     assert first.resource_type == "merchant"
     assert orjson.loads(first.resource_ids)[0] == "tampered"
+
+
+def test_a_webhook_signing_key_is_recorded_with_its_creation(
+    database: Database, client: httpx.Client, merchant: Merchant
+) -> None:
+    start = last_seq(database)
+    key = client.post(
+        "/kms/egress/v2/keys-sym",
+        json={"clientRequestAction": "CREATE", "keyInformation": {}},
+    )
+    assert key.status_code == 201, key.text
+    (entry,) = rows(database, start)
+    assert entry.action == "webhookKey.create"
+    assert entry.actor == merchant_actor(merchant.id, merchant.registration.key_id)
+    assert entry.correlation_id == key.headers["v-c-correlation-id"]
+    # The key id, never the key.
+    assert key.json()["keyInformation"]["key"] not in str(tuple(entry))
