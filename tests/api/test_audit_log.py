@@ -23,7 +23,14 @@ from opentms.adapters.storage.tables import audit_head, audit_log, instrument_id
 from opentms.bootstrap import Database, Services, audit_chain, audit_id_key, build_services
 from opentms.bootstrap import open_database as open_db
 from opentms.cli.main import main as cli
-from opentms.domain.audit import AuditEntry, chain_hash, hash_id, merchant_actor
+from opentms.domain.audit import (
+    AuditEntry,
+    chain_hash,
+    cli_actor,
+    current_scope,
+    hash_id,
+    merchant_actor,
+)
 from tests.api.conftest import _ErrorRecords
 from tests.api.tokens_support import credentials_path, decrypt
 from tests.conftest import make_settings
@@ -425,3 +432,23 @@ def test_a_webhook_signing_key_is_recorded_with_its_creation(
     assert entry.correlation_id == key.headers["v-c-correlation-id"]
     # The key id, never the key.
     assert key.json()["keyInformation"]["key"] not in str(tuple(entry))
+
+
+def test_a_cli_registration_is_the_operators(
+    chain: tuple[Database, list[int]], tmp_path: Path
+) -> None:
+    import getpass
+
+    database, _ = chain
+    env = {"OPENTMS_MODE": "vault", "OPENTMS_DATA_DIR": str(database.settings.data_dir)}
+    if database.settings.database_url:
+        env["OPENTMS_DATABASE_URL"] = database.settings.database_url
+    result = CliRunner().invoke(
+        cli, ["merchants", "create", "by_cli", "--out", str(tmp_path / "bundle")], env=env
+    )
+    assert result.exit_code == 0, result.output
+    (entry,) = rows(database, 6)
+    assert (entry.actor, entry.action) == (cli_actor(getpass.getuser()), "merchant.register")
+    assert orjson.loads(entry.resource_ids)[0] == "by_cli"
+    # The operator's scope ended with the command.
+    assert current_scope().actor == "system"

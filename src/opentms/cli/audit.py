@@ -14,7 +14,7 @@ from typing import IO, TYPE_CHECKING
 
 import click
 
-from opentms.domain.audit import act_by_default, cli_actor, hash_id
+from opentms.domain.audit import acting, cli_actor, hash_id
 
 if TYPE_CHECKING:
     from opentms.bootstrap import Database
@@ -30,8 +30,11 @@ data_dir_option = click.option(
 
 
 def act_as_operator() -> None:
-    """Everything a CLI command records is the operator's (``cli:<user>``)."""
-    act_by_default(cli_actor(getpass.getuser()))
+    """Everything the running command records is the operator's
+    (``cli:<user>``), until the command ends."""
+    context = click.get_current_context(silent=True)
+    if context is not None:
+        context.with_resource(acting(cli_actor(getpass.getuser())))
 
 
 @click.group()

@@ -136,12 +136,6 @@ def acting(actor: str, correlation_id: str | None = None) -> Iterator[AuditScope
         _scope.reset(token)
 
 
-def act_by_default(actor: str) -> None:
-    """Make ``actor`` the actor of this context from now on (a CLI command:
-    ``cli:<user>``), outside any :func:`acting`."""
-    _scope.set(AuditScope(actor))
-
-
 def current_scope() -> AuditScope:
     """The scope set by :func:`acting`; outside one, the system itself acts."""
     return _scope.get() or AuditScope(SYSTEM)
