@@ -17,7 +17,7 @@ from opentms.client import ASGIAppTransport
 from tests.conftest import make_settings
 from tests.support import backend_database_url
 
-TOKEN = "an-admin-token-of-the-audit-test"  # noqa: S105 - a test's own token
+TOKEN = "an-admin-token-of-the-audit-test"
 
 
 def register_over_the_admin_api(data_dir: Path, audit_log_setting: bool | None) -> list[Any]:
