@@ -20,8 +20,10 @@ from opentms.adapters.keys.providers import master_key_provider
 from opentms.adapters.networks.simulated import SimulatedTokenProvider
 from opentms.adapters.private_files import make_private_directory
 from opentms.adapters.storage import migrate
+from opentms.adapters.storage.audit import AuditChain, AuditSettings
 from opentms.adapters.storage.data_keys import SQLDataKeys
 from opentms.adapters.storage.database import (
+    SQLAuditLog,
     SQLNetworkUnitOfWork,
     SQLUnitOfWork,
     guard_wholesale_changes,
@@ -161,6 +163,13 @@ def sql_ports(database: Database, clock: Clock) -> Ports:
     database.master_keys.record()
     merchant_store = SQLMerchantStore(engine)
     index_key = ServerKeys(merchant_store, keyring, clock).secret("network_index", 32)
+    # The audit log (docs/security.md): card-derived ids are recorded as
+    # their HMAC under the server key "audit".
+    audit = None
+    if database.settings.audit_enabled:
+        audit_key = ServerKeys(merchant_store, keyring, clock).secret("audit", 32)
+        audit = AuditSettings(audit_key, clock.now)
+        merchant_store.audit = audit
     secrets = NetworkSecrets(keyring, index_key)
     settings = database.settings
     sandbox = settings.sandbox
@@ -181,8 +190,10 @@ def sql_ports(database: Database, clock: Clock) -> Ports:
         merchant_store=merchant_store,
         server_key_store=merchant_store,
         unit_of_work=cast(
-            UnitOfWorkFactory, partial(SQLUnitOfWork, engine, secrets, wake=doorbell.set)
+            UnitOfWorkFactory,
+            partial(SQLUnitOfWork, engine, secrets, wake=doorbell.set, audit=audit),
         ),
+        audit_log=SQLAuditLog(engine, audit),
         network_unit_of_work=partial(SQLNetworkUnitOfWork, engine, secrets),
         replay_guard=SQLReplayGuard(engine),
         readiness=SQLReadiness(engine),
@@ -193,7 +204,9 @@ def sql_ports(database: Database, clock: Clock) -> Ports:
         state_resetter=SQLStateResetter(engine) if sandbox else None,
         snapshots=SQLSnapshotStore(engine) if sandbox else None,
         id_owners=SQLIdOwners(engine) if sandbox else None,
-        signing_keys=SQLSigningKeys(engine, partial(_merchant_keys, merchant_store, keyring)),
+        signing_keys=SQLSigningKeys(
+            engine, partial(_merchant_keys, merchant_store, keyring), audit
+        ),
         webhook_transport=transport,
         webhook_subscriptions=SQLWebhookSubscriptionStore(engine),
         webhook_queue=SQLNotificationQueue(engine),
@@ -312,6 +325,7 @@ def build_services(
         webhooks=webhooks,
         webhook_keys=webhook_keys,
         dispatcher=webhook_dispatcher(settings, ports, clock, real_clock),
+        audit_log=ports.audit_log,
     )
 
 
@@ -390,3 +404,15 @@ def _then(first: Callable[[], None], second: Callable[[], None]) -> Callable[[],
             second()
 
     return both
+
+
+def audit_id_key(database: Database) -> bytes:
+    """The key of the audit log's hashed ids (server key "audit"), created
+    on first use like the server's other keys."""
+    store = SQLMerchantStore(database.engine)
+    return ServerKeys(store, database.keyring, SystemClock()).secret("audit", 32)
+
+
+def audit_chain(database: Database) -> AuditChain:
+    """The audit log of ``database``, for ``opentms audit`` (read only)."""
+    return AuditChain(database.engine)

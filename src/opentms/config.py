@@ -83,6 +83,10 @@ class Settings(BaseSettings):
     # Vault mode: loopback, private and link-local receivers are refused unless
     # listed here (comma-separated host names, addresses or CIDR networks).
     webhook_allowed_destinations: str = ""
+    # The audit log (docs/security.md, "Audit log"): every operation on card
+    # data and keys recorded in a hash chain, in the transaction of the change.
+    # Unset: on in vault mode, off in a sandbox.
+    audit_log: bool | None = None
 
     # The master key's provider (docs/security.md, "Key hierarchy"): "file"
     # (master_key_file), "env" (OPENTMS_MASTER_KEYS: v<N>:<base64>,...) or
@@ -111,6 +115,11 @@ class Settings(BaseSettings):
     @property
     def sandbox(self) -> bool:
         return self.mode == "sandbox"
+
+    @property
+    def audit_enabled(self) -> bool:
+        """Whether operations are recorded in the audit log."""
+        return self.audit_log if self.audit_log is not None else not self.sandbox
 
     @field_validator("database_url")
     @classmethod

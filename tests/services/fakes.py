@@ -18,7 +18,7 @@ from typing import Any
 from opentms.bootstrap import Ports
 from opentms.crypto.keyring import Keyring
 from opentms.crypto.keys import MasterKey
-from opentms.domain.audit import AuditEntry
+from opentms.domain.audit import AuditEntry, AuditRecorder
 from opentms.domain.card import PAN
 from opentms.domain.errors import (
     FieldError,
@@ -509,6 +509,8 @@ class FakeUnitOfWork:
         self.network_tokens = FakeNetworkTokens(s, merchant_id)
         self.credential_chain = FakeCredentialChain(self)
         self.outbox = FakeOutbox(s, merchant_id)
+        # Recording (and dropping) entries: the services' calls are checked.
+        self.audit = AuditRecorder(True, b"fake audit key")
 
     def __enter__(self) -> FakeUnitOfWork:
         return self

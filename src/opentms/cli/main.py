@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import click
 
 from opentms.adapters.private_files import shared_directory_warning
+from opentms.cli.audit import act_as_operator, audit
 from opentms.cli.keys import keys
 from opentms.cli.listen import ADDRESS_UNAVAILABLE, listen_problem
 from opentms.cli.sandbox import sandbox
@@ -71,10 +72,12 @@ def main() -> None:
     (or its OPENTMS_DATABASE_URL and OPENTMS_MASTER_KEY_FILE), else they
     use a database of their own that the server never reads.
     """
+    act_as_operator()
 
 
 main.add_command(sandbox)
 main.add_command(keys)
+main.add_command(audit)
 
 
 @main.command()

@@ -45,6 +45,9 @@ class Principal:
 
     merchant_id: str
     response_mle_kid: str | None = None
+    # The credential that signed: HTTP Signature keyid, JWT kid, or "x5c" for
+    # a legacy JWT that names its certificate (the audit log's actor).
+    key_id: str | None = None
 
 
 def _fail(reason: str, message: str, signed: str | None = None) -> AuthenticationFailed:
@@ -77,7 +80,9 @@ class Authenticator:
             # Not stripped: the token is taken exactly as sent, or refused.
             return self._jwt(request, token)
         if "signature" in request.headers:
-            return Principal(self._http_signature(request))
+            merchant_id = self._http_signature(request)
+            key_id = _parse_signature(request.headers["signature"])["keyid"]
+            return Principal(merchant_id, key_id=key_id)
         raise _fail(
             "missing_credentials",
             "Send a Signature header (HTTP Signature) or Authorization: Bearer <JWT>.",
@@ -242,7 +247,9 @@ class Authenticator:
         self._check_unused(token)
         response_kid = claims.get("v-c-response-mle-kid")
         return Principal(
-            merchant_id, response_kid if isinstance(response_kid, str) and response_kid else None
+            merchant_id,
+            response_kid if isinstance(response_kid, str) and response_kid else None,
+            key_id=kid if isinstance(kid, str) else "x5c",
         )
 
     def _check_unused(self, token: jws.CompactJWS) -> None:

@@ -29,6 +29,7 @@ from opentms.domain.ports import (
     UnitOfWorkFactory,
     WebhookTransport,
 )
+from opentms.domain.ports.audit import AuditLog
 from opentms.domain.ports.webhooks import NotificationQueue, WebhookSubscriptionStore
 from opentms.services.authentication import Authenticator
 from opentms.services.authorizations import AuthorizationSimulator
@@ -80,6 +81,8 @@ class Ports:
     # has queued notifications (the dispatcher of this process waits on it).
     webhook_queue: NotificationQueue | None = None
     webhook_doorbell: threading.Event | None = None
+    # The audit log, for what is written outside a unit of work (None: off).
+    audit_log: AuditLog | None = None
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,8 @@ class Services:
     # The webhook dispatcher of this process; the server starts it (None
     # over ports without a queue).
     dispatcher: Dispatcher | None = None
+    # The audit log (docs/security.md); None over ports without one.
+    audit_log: AuditLog | None = None
 
     def close(self) -> None:
         if self.dispatcher is not None:

@@ -22,9 +22,11 @@ from opentms.domain.resources import (
     merge_attributes,
 )
 from opentms.domain.webhook_events import TokenChange, TokenType, resource_event, token_event
-from opentms.services.instrument_identifiers import delete_card
+from opentms.services.instrument_identifiers import II, delete_card
 from opentms.services.payment_instruments import PaymentInstrumentView, pi_view
 from opentms.services.tenancy import Tenant, VaultService
+
+ADDRESS = "shippingAddress"
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,7 @@ class CustomerService(VaultService):
             created_at=self._clock.now(),
         )
         with self._writing(tenant) as uow:
+            uow.audit.record("customer.create", "customer", customer.id)
             uow.customers.add(customer)
             uow.outbox.publish(resource_event(customer, TokenChange.CREATED, customer.created_at))
             uow.commit()
@@ -54,6 +57,7 @@ class CustomerService(VaultService):
 
     def retrieve(self, tenant: Tenant, customer_id: str) -> CustomerView:
         with self._reading(tenant) as uow:
+            uow.audit.record("customer.read", "customer", customer_id)
             return self._view(uow, uow.customers.get(customer_id))
 
     def update(
@@ -66,6 +70,7 @@ class CustomerService(VaultService):
         default_shipping_address_id: str | None = None,
     ) -> CustomerView:
         with self._writing(tenant) as uow:
+            uow.audit.record("customer.update", "customer", customer_id)
             current = uow.customers.get(customer_id)
             check_if_match(if_match, current.version)
             updated = replace(
@@ -100,11 +105,15 @@ class CustomerService(VaultService):
         and the instrument identifiers no other payment instrument uses."""
         now = self._clock.now()
         with self._writing(tenant) as uow:
+            uow.audit.record("customer.delete", "customer", customer_id)
             customer = uow.customers.get(customer_id)
             merchant = tenant.merchant_id
             linked = uow.payment_instruments.ids_for_customer(customer_id)
             for pi_id, ii_id in linked:
                 uow.payment_instruments.remove(pi_id, now)
+                uow.audit.record(
+                    "paymentInstrument.delete", "paymentInstrument", pi_id, cascade=True
+                )
                 uow.outbox.publish(
                     token_event(
                         TokenType.PAYMENT_INSTRUMENT,
@@ -118,8 +127,10 @@ class CustomerService(VaultService):
                 )
             for ii_id in sorted({ii_id for _, ii_id in linked}):
                 if not uow.payment_instruments.count_for_instrument_identifier(ii_id):
+                    uow.audit.record("instrumentIdentifier.delete", II, ii_id, cascade=True)
                     delete_card(uow, uow.instrument_identifiers.get(ii_id), now)
             for address_id in uow.shipping_addresses.remove_for_customer(customer_id, now):
+                uow.audit.record("shippingAddress.delete", ADDRESS, address_id, cascade=True)
                 uow.outbox.publish(
                     token_event(
                         TokenType.SHIPPING_ADDRESS,
@@ -177,6 +188,7 @@ class ShippingAddressService(VaultService):
                 created_at=self._clock.now(),
             )
             uow.shipping_addresses.add(address)
+            uow.audit.record("shippingAddress.create", ADDRESS, address.id, customer=customer_id)
             now = address.created_at
             uow.outbox.publish(resource_event(address, TokenChange.CREATED, now))
             if make_default or customer.default_shipping_address_id is None:
@@ -189,6 +201,7 @@ class ShippingAddressService(VaultService):
 
     def retrieve(self, tenant: Tenant, customer_id: str, address_id: str) -> ShippingAddress:
         with self._reading(tenant) as uow:
+            uow.audit.record("shippingAddress.read", ADDRESS, address_id, customer=customer_id)
             return self._get(uow, customer_id, address_id)
 
     def update(
@@ -201,6 +214,7 @@ class ShippingAddressService(VaultService):
         make_default: bool = False,
     ) -> ShippingAddress:
         with self._writing(tenant) as uow:
+            uow.audit.record("shippingAddress.update", ADDRESS, address_id, customer=customer_id)
             current = self._get(uow, customer_id, address_id)
             check_if_match(if_match, current.version)
             updated = replace(
@@ -222,6 +236,7 @@ class ShippingAddressService(VaultService):
 
     def delete(self, tenant: Tenant, customer_id: str, address_id: str) -> None:
         with self._writing(tenant) as uow:
+            uow.audit.record("shippingAddress.delete", ADDRESS, address_id, customer=customer_id)
             address = self._get(uow, customer_id, address_id)
             now = self._clock.now()
             if address.is_default:
@@ -239,6 +254,7 @@ class ShippingAddressService(VaultService):
 
     def list_for_customer(self, tenant: Tenant, customer_id: str, offset: int, limit: int) -> Page:
         with self._reading(tenant) as uow:
+            uow.audit.record("shippingAddress.list", ADDRESS, (), customer=customer_id)
             customer = uow.customers.get(customer_id)
             return uow.shipping_addresses.list_for_customer(
                 customer_id, customer.default_shipping_address_id, offset, limit

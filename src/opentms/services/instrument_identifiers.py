@@ -33,6 +33,8 @@ from opentms.domain.webhooks import EventType, LifeCycleReason
 from opentms.services.provisioning import Provisioner
 from opentms.services.tenancy import Tenant, VaultService
 
+# The audit log's name of the resource (its ids are recorded hashed).
+II = "instrumentIdentifier"
 # The only parts of an instrument identifier a PATCH may change.
 PATCHABLE = frozenset({"processingInformation", "tokenProvisioningInformation"})
 
@@ -174,11 +176,13 @@ class InstrumentIdentifierService(VaultService):
             )
             # A new card's token is the one just provisioned (or none at all).
             view = InstrumentIdentifierView(ii, token) if created else ii_view(uow, ii)
+            uow.audit.record("instrumentIdentifier.create", II, ii.id, created=created)
             uow.commit()
         return view, created
 
     def retrieve(self, tenant: Tenant, ii_id: str) -> InstrumentIdentifierView:
         with self._reading(tenant) as uow:
+            uow.audit.record("instrumentIdentifier.read", II, ii_id)
             return ii_view(uow, uow.instrument_identifiers.get(ii_id))
 
     def update(
@@ -197,6 +201,7 @@ class InstrumentIdentifierService(VaultService):
             )
         changes = {key: value for key, value in patch.items() if key in PATCHABLE}
         with self._writing(tenant) as uow:
+            uow.audit.record("instrumentIdentifier.update", II, ii_id)
             current = uow.instrument_identifiers.get(ii_id)
             check_if_match(if_match, current.version)
             updated = current.with_attributes(merge_attributes(current.attributes, changes))
@@ -208,6 +213,7 @@ class InstrumentIdentifierService(VaultService):
 
     def delete(self, tenant: Tenant, ii_id: str) -> None:
         with self._writing(tenant) as uow:
+            uow.audit.record("instrumentIdentifier.delete", II, ii_id)
             ii = uow.instrument_identifiers.get(ii_id)
             if uow.payment_instruments.count_for_instrument_identifier(ii_id):
                 raise InstrumentIdentifierInUse(ii_id)
@@ -218,6 +224,7 @@ class InstrumentIdentifierService(VaultService):
         """Ask the network for a token; False when the card already has a live
         one (TMS answers 204), True when a provisioning was submitted (202)."""
         with self._writing(tenant) as uow:
+            uow.audit.record("instrumentIdentifier.enroll", II, ii_id)
             ii = uow.instrument_identifiers.get(ii_id)
             if not isinstance(ii.instrument, PAN):
                 raise invalid_field("type", "Only cards can be enrolled for a network token.")

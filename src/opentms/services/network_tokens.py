@@ -27,6 +27,7 @@ from opentms.domain.network_token import (
 from opentms.domain.ports import Clock, UnitOfWorkFactory
 from opentms.domain.webhook_events import network_token_updates
 from opentms.services.instrument_identifiers import (
+    II,
     CardExpiry,
     InstrumentIntake,
     publish_provisioned,
@@ -34,6 +35,7 @@ from opentms.services.instrument_identifiers import (
 from opentms.services.provisioning import Provisioner
 from opentms.services.tenancy import Tenant, VaultService
 
+TOKEN = "tokenizedCard"  # noqa: S105 - a resource type, not a secret
 ASSET_TYPES = {
     "card-art-combined": "combinedAsset",
     "brand-logo": "brandLogoAsset",
@@ -77,11 +79,13 @@ class NetworkTokenService(VaultService):
                 plain = replace(
                     tenant, profile=replace(tenant.profile, network_tokens_enabled=False)
                 )
-                ii, _ = self._intake.store(uow, plain, pan, {}, expiry)
+                ii, created = self._intake.store(uow, plain, pan, {}, expiry)
+                uow.audit.record("instrumentIdentifier.create", II, ii.id, created=created)
                 ii_id = ii.id
             token = self._provisioner.provision(
                 uow, tenant, pan, expiry.month, expiry.year, ii_id, source
             )
+            uow.audit.record("tokenizedCard.create", TOKEN, () if token is None else token.id)
             if token is None:
                 raise Declined(
                     "No token service provider serves this card brand: CARD_NOT_ALLOWED."
@@ -97,10 +101,12 @@ class NetworkTokenService(VaultService):
 
     def retrieve(self, tenant: Tenant, token_id: str) -> NetworkToken:
         with self._reading(tenant) as uow:
+            uow.audit.record("tokenizedCard.read", TOKEN, token_id)
             return uow.network_tokens.get(token_id)
 
     def delete(self, tenant: Tenant, token_id: str) -> None:
         with self._writing(tenant) as uow:
+            uow.audit.record("tokenizedCard.delete", TOKEN, token_id)
             token = uow.network_tokens.get(token_id)
             if token.state == TokenState.DELETED:
                 raise NotAvailable()
@@ -132,6 +138,14 @@ class NetworkTokenService(VaultService):
                 (FieldError("profile-id", "header"),),
             )
         with self._writing(tenant) as uow:
+            uow.audit.record(
+                "tokenizedCard.simulateLifeCycle",
+                TOKEN,
+                token_id,
+                state=None if state is None else state.value,
+                cardChanged=last4 is not None or bool(expiration_month or expiration_year),
+                cardArt=update_card_art,
+            )
             token = uow.network_tokens.get(token_id)
             updated = token
             if state is not None and state != token.state:
@@ -181,6 +195,7 @@ class NetworkTokenService(VaultService):
                 location="path",
             )
         with self._reading(tenant) as uow:
+            uow.audit.record("tokenizedCard.readCardArt", TOKEN, token_or_ii_id)
             try:
                 token: NetworkToken | None = uow.network_tokens.get(token_or_ii_id)
             except NotFound:

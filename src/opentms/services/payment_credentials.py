@@ -39,9 +39,11 @@ from opentms.domain.network_token import (
 )
 from opentms.domain.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from opentms.domain.resources import InstrumentIdentifier, PaymentInstrument
+from opentms.services.instrument_identifiers import II
 from opentms.services.provisioning import Provisioner
 from opentms.services.tenancy import Tenant, VaultService
 
+ISSUE = "paymentCredentials.issue"
 PASSKEY_PROVIDER = "VISA_PAYMENT_PASSKEY"
 
 
@@ -152,7 +154,10 @@ class PaymentCredentialService(VaultService):
         if token is None and self._may_provision(tenant, resolved):
             token = self._provision(tenant, resolved)
         if token is None or token.state == TokenState.UNPROVISIONED:
-            return self._without_token(resolved, request)
+            # The card itself may be answered (v3): recorded like any credential.
+            with self._reading(tenant) as uow:
+                uow.audit.record(ISSUE, resolved.kind, token_id, credential="card")
+                return self._without_token(resolved, request)
         _check_usable(token, self._clock.now())
         credential = _credential_kind(token.network, request)
         authenticated = request.authenticated_by_passkey and token.network == TokenNetwork.VISA
@@ -170,6 +175,7 @@ class PaymentCredentialService(VaultService):
         )
         _check_forced(tenant)
         with self._writing(tenant, single_statement=True) as uow:
+            uow.audit.record(ISSUE, resolved.kind, token_id, credential=credential.value)
             atc = uow.network_tokens.issue(issued)
             if atc is None:
                 # Suspended, deleted or spent since it was read: say which.
@@ -212,6 +218,7 @@ class PaymentCredentialService(VaultService):
             # Looked at again under the write lock: one token per request race.
             token = uow.network_tokens.current_for(ii.id)
             if token is None:
+                uow.audit.record("instrumentIdentifier.provisionNetworkToken", II, ii.id)
                 month, year = _card_expiry(resolved)
                 token = self._provisioner.provision(uow, tenant, ii.instrument, month, year, ii.id)
             uow.commit()

@@ -27,12 +27,15 @@ from opentms.domain.resources import (
 )
 from opentms.domain.webhook_events import TokenChange, resource_event
 from opentms.services.instrument_identifiers import (
+    II,
     CardExpiry,
     InstrumentIdentifierView,
     InstrumentIntake,
     ii_view,
 )
 from opentms.services.tenancy import Tenant, VaultService
+
+PI = "paymentInstrument"
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,7 @@ class PaymentInstrumentService(VaultService):
                 customer_id=customer_id,
             )
             uow.payment_instruments.add(pi)
+            uow.audit.record("paymentInstrument.create", PI, pi.id, customer=customer_id)
             uow.outbox.publish(resource_event(pi, TokenChange.CREATED, pi.created_at))
             if customer is not None and (
                 make_default or customer.default_payment_instrument_id is None
@@ -103,6 +107,7 @@ class PaymentInstrumentService(VaultService):
         self, tenant: Tenant, pi_id: str, customer_id: str | None = None
     ) -> PaymentInstrumentView:
         with self._reading(tenant) as uow:
+            uow.audit.record("paymentInstrument.read", PI, pi_id, customer=customer_id)
             return pi_view(uow, self._get(uow, pi_id, customer_id))
 
     def update(
@@ -116,6 +121,7 @@ class PaymentInstrumentService(VaultService):
         make_default: bool = False,
     ) -> PaymentInstrumentView:
         with self._writing(tenant) as uow:
+            uow.audit.record("paymentInstrument.update", PI, pi_id, customer=customer_id)
             current = self._get(uow, pi_id, customer_id)
             check_if_match(if_match, current.version)
             ii_id = current.instrument_identifier_id
@@ -148,6 +154,7 @@ class PaymentInstrumentService(VaultService):
 
     def delete(self, tenant: Tenant, pi_id: str, customer_id: str | None = None) -> None:
         with self._writing(tenant) as uow:
+            uow.audit.record("paymentInstrument.delete", PI, pi_id, customer=customer_id)
             pi = self._get(uow, pi_id, customer_id)
             now = self._clock.now()
             if pi.customer_id is not None and pi.is_default:
@@ -168,12 +175,14 @@ class PaymentInstrumentService(VaultService):
         self, tenant: Tenant, ii_id: str, offset: int, limit: int
     ) -> Page:
         with self._reading(tenant) as uow:
+            uow.audit.record("instrumentIdentifier.listPaymentInstruments", II, ii_id)
             uow.instrument_identifiers.get(ii_id)
             page = uow.payment_instruments.list_for_instrument_identifier(ii_id, offset, limit)
             return with_instrument_identifiers(uow, page)
 
     def list_for_customer(self, tenant: Tenant, customer_id: str, offset: int, limit: int) -> Page:
         with self._reading(tenant) as uow:
+            uow.audit.record("paymentInstrument.list", PI, (), customer=customer_id)
             customer = uow.customers.get(customer_id)
             page = uow.payment_instruments.list_for_customer(
                 customer_id, customer.default_payment_instrument_id, offset, limit
@@ -213,5 +222,8 @@ class PaymentInstrumentService(VaultService):
                 "A payment instrument needs instrumentIdentifier.id or a card number.",
                 (FieldError("instrumentIdentifier"),),
             )
-        ii, _ = self._intake.store(uow, tenant, ref.instrument, ref.attributes or {}, ref.expiry)
+        ii, created = self._intake.store(
+            uow, tenant, ref.instrument, ref.attributes or {}, ref.expiry
+        )
+        uow.audit.record("instrumentIdentifier.create", II, ii.id, created=created)
         return ii

@@ -16,8 +16,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from opentms.adapters.http.errors import error_response, vault_error_response
-from opentms.adapters.http.pipeline import AUTHENTICATION_FAILURE, ClientGone, Endpoint, read_body
+from opentms.adapters.http.pipeline import (
+    AUTHENTICATION_FAILURE,
+    ClientGone,
+    Endpoint,
+    audit_correlation,
+    read_body,
+)
 from opentms.adapters.http.schemas.common import parse_json
+from opentms.domain import audit
 from opentms.domain.errors import FieldError, InvalidFields, VaultError
 
 log = logging.getLogger("opentms.http")
@@ -86,7 +93,8 @@ class AdminPipeline:
                 )
             try:
                 body = await read_body(request, self._max_body_bytes)
-                return handler(AdminRequest(request, body))
+                with audit.acting(audit.ADMIN, audit_correlation(request)):
+                    return handler(AdminRequest(request, body))
             except ClientGone:
                 return Response(status_code=400)
             except VaultError as exc:

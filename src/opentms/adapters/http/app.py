@@ -157,6 +157,7 @@ def create_app(services: Services, *, dispatch: bool = False) -> Starlette:
             if services.sandbox is not None
             else None
         ),
+        audit_log=services.audit_log,
     )
     # Starlette tries routes in order: the busiest (payment credentials) first.
     operations: list[Operation] = [

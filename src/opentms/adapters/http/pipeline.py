@@ -4,11 +4,13 @@ endpoints use to read the request and answer."""
 
 from __future__ import annotations
 
+import base64
 import logging
 import re
+import threading
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import orjson
@@ -19,6 +21,7 @@ from starlette.responses import Response
 from opentms.adapters.http.errors import JSON_CONTENT_TYPE, vault_error_response
 from opentms.adapters.http.schemas.common import parse_json, validate
 from opentms.crypto import jwe
+from opentms.domain import audit
 from opentms.domain.errors import (
     AuthenticationFailed,
     FieldError,
@@ -27,8 +30,10 @@ from opentms.domain.errors import (
     PayloadTooLarge,
     VaultError,
 )
+from opentms.domain.ports.audit import AuditLog
 from opentms.domain.resources import etag
-from opentms.services.authentication import Authenticator, SignedRequest
+from opentms.observability import redact
+from opentms.services.authentication import Authenticator, Principal, SignedRequest
 from opentms.services.merchants import MerchantService
 from opentms.services.server_keys import ServerKeys
 from opentms.services.tenancy import Tenant
@@ -152,6 +157,70 @@ def request_target(request: Request) -> str:
     return f"{path}?{query.decode('latin-1')}" if query else path
 
 
+def audit_correlation(request: Request) -> str | None:
+    """The request's correlation id as the audit log records it: the one its
+    response carries, unless the client's own holds what looks like a card
+    number (then masked, as in the access log)."""
+    raw = request.scope.get(CORRELATION_ID)
+    if raw is None:
+        return None
+    value = raw.decode("latin-1") if isinstance(raw, bytes) else str(raw)
+    return redact(value)
+
+
+_SIGNATURE_KEYID = re.compile(r'keyid="([^"]{1,128})"')
+_SAFE_KEY_ID = re.compile(r"[A-Za-z0-9._:@/+=\-]{1,128}")
+
+
+def claimed_key_id(headers: dict[str, str]) -> str | None:
+    """The key id a refused request claimed (HTTP Signature keyid, JWT kid),
+    if it is a plausible one. Nothing vouches for it; what looks like a card
+    number is masked."""
+    claimed = None
+    found = _SIGNATURE_KEYID.search(headers.get("signature", ""))
+    if found:
+        claimed = found.group(1)
+    else:
+        scheme, _, token = headers.get("authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and token.count(".") == 2:
+            try:
+                header = orjson.loads(base64.urlsafe_b64decode(token.split(".")[0] + "=="))
+                kid = header.get("kid") if isinstance(header, dict) else None
+                claimed = kid if isinstance(kid, str) else None
+            except (ValueError, orjson.JSONDecodeError):
+                claimed = None
+    if claimed is None or not _SAFE_KEY_ID.fullmatch(claimed):
+        return None
+    return redact(claimed)
+
+
+class RefusalBudget:
+    """At most ``per_second`` refused authentications recorded per second by
+    one process; the ones beyond are counted and the count goes into the next
+    recorded entry (``suppressedBefore``). Every refusal still gets its
+    access-log line."""
+
+    def __init__(self, per_second: int = 20) -> None:
+        self._per_second = per_second
+        self._lock = threading.Lock()
+        self._second = 0
+        self._used = 0
+        self._suppressed = 0
+
+    def take(self) -> int | None:
+        """How many were suppressed since the last recorded one; None: over budget."""
+        now = int(time.monotonic())
+        with self._lock:
+            if now != self._second:
+                self._second, self._used = now, 0
+            if self._used >= self._per_second:
+                self._suppressed += 1
+                return None
+            self._used += 1
+            suppressed, self._suppressed = self._suppressed, 0
+            return suppressed
+
+
 Handler = Callable[[AuthenticatedRequest], Response]
 Endpoint = Callable[[Request], Awaitable[Response]]
 # Sandbox mode only (sandbox_requests.SandboxRequests): run after
@@ -167,6 +236,10 @@ class Pipeline:
     server_keys: ServerKeys
     max_body_bytes: int
     before_handler: BeforeHandler | None = None
+    # The audit log (docs/security.md): refused authentications, and requests
+    # refused before a service recorded anything, are written from here.
+    audit_log: AuditLog | None = None
+    refusals: RefusalBudget = field(default_factory=lambda: RefusalBudget())
 
     def endpoint(self, handler: Handler) -> Endpoint:
         async def run(request: Request) -> Response:
@@ -192,40 +265,100 @@ class Pipeline:
             except AuthenticationFailed as failed:
                 request.scope[AUTHENTICATION_FAILURE] = failed.reason
                 request.scope[AUTHENTICATION_REFUSAL] = failed
+                self._audit_refusal(request, headers, failed)
                 raise
             request.scope[AUTHENTICATED_MERCHANT] = principal.merchant_id
-            response_key = None
-            if principal.response_mle_kid is not None:
-                # Checked before the handler runs: a request refused for its
-                # kid must not have been carried out.
-                response_key = self.merchants.response_key(
-                    principal.merchant_id, principal.response_mle_kid
-                )
-                if response_key is None:
-                    return vault_error_response(
-                        InvalidFields(
-                            "v-c-response-mle-kid names no key registered for this merchant.",
-                            (FieldError("v-c-response-mle-kid", "header"),),
-                        )
-                    )
-            try:
-                tenant = self.merchants.tenant(principal.merchant_id, headers.get("profile-id"))
-                prepared: Tenant | Response = tenant
-                if self.before_handler is not None:
-                    prepared = await self.before_handler(request, tenant)
-                if isinstance(prepared, Response):
-                    response = prepared
-                else:
-                    response = handler(AuthenticatedRequest(request, self._open(body), prepared))
-            except VaultError as exc:
-                response = vault_error_response(exc)
-            if response_key is not None and principal.response_mle_kid is not None:
-                return self._seal(principal.response_mle_kid, response_key, response)
-            return response
+            actor = audit.merchant_actor(principal.merchant_id, principal.key_id or "-")
+            with audit.acting(actor, audit_correlation(request)) as scope:
+                return await self._run(request, body, principal, headers, handler, scope)
 
         run.__name__ = handler.__name__
         run.__doc__ = handler.__doc__
         return run
+
+    async def _run(
+        self,
+        request: Request,
+        body: bytes,
+        principal: Principal,
+        headers: dict[str, str],
+        handler: Handler,
+        scope: audit.AuditScope,
+    ) -> Response:
+        """The authenticated part of a request, inside its audit scope."""
+        response_key = None
+        if principal.response_mle_kid is not None:
+            # Checked before the handler runs: a request refused for its
+            # kid must not have been carried out.
+            response_key = self.merchants.response_key(
+                principal.merchant_id, principal.response_mle_kid
+            )
+            if response_key is None:
+                return vault_error_response(
+                    InvalidFields(
+                        "v-c-response-mle-kid names no key registered for this merchant.",
+                        (FieldError("v-c-response-mle-kid", "header"),),
+                    )
+                )
+        try:
+            tenant = self.merchants.tenant(principal.merchant_id, headers.get("profile-id"))
+            prepared: Tenant | Response = tenant
+            if self.before_handler is not None:
+                prepared = await self.before_handler(request, tenant)
+            if isinstance(prepared, Response):
+                response = prepared
+            else:
+                response = handler(AuthenticatedRequest(request, self._open(body), prepared))
+        except VaultError as exc:
+            if not scope.written:
+                # Refused before any service recorded it (a body that does
+                # not validate, an unknown profile, a malformed id...).
+                self._audit_write(
+                    "request", "operation", (), audit.failure(exc), operation=handler.__name__
+                )
+            response = vault_error_response(exc)
+        if response_key is not None and principal.response_mle_kid is not None:
+            return self._seal(principal.response_mle_kid, response_key, response)
+        return response
+
+    def _audit_refusal(
+        self, request: Request, headers: dict[str, str], failed: AuthenticationFailed
+    ) -> None:
+        """PCI DSS 10.2.1.4: a refused authentication, with the key id it
+        claimed. Budgeted per process (:class:`RefusalBudget`): a flood of
+        forged requests must not become a flood of serialised writes."""
+        if self.audit_log is None or not self.audit_log.enabled:
+            return
+        suppressed = self.refusals.take()
+        if suppressed is None:
+            return
+        claimed = claimed_key_id(headers)
+        with audit.acting(audit.UNAUTHENTICATED, audit_correlation(request)):
+            self._audit_write(
+                "authentication",
+                "credential",
+                () if claimed is None else (claimed,),
+                f"failure:{failed.reason}",
+                suppressedBefore=suppressed,
+            )
+
+    def _audit_write(
+        self,
+        action: str,
+        resource_type: str,
+        resource_ids: tuple[str, ...],
+        outcome: str,
+        **details: str | int | bool | None,
+    ) -> None:
+        if self.audit_log is None or not self.audit_log.enabled:
+            return
+        recorder = audit.AuditRecorder(True)
+        recorder.record(action, resource_type, resource_ids, **details)
+        try:
+            self.audit_log.write(recorder.take(outcome))
+        except Exception:
+            # The request failed already; its answer says why, not this.
+            log.exception("could not record a refused request in the audit log")
 
     def _open(self, body: bytes) -> bytes:
         """Request message-level encryption: ``{"encryptedRequest": "<JWE>"}``

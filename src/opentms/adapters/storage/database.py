@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import threading
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from types import TracebackType
 from typing import Any
@@ -16,6 +17,7 @@ from sqlalchemy.exc import DataError, DBAPIError
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from opentms.adapters.private_files import create_private_file, open_private
+from opentms.adapters.storage.audit import AuditSettings, append
 from opentms.adapters.storage.credential_chain import SQLCredentialChain
 from opentms.adapters.storage.customer_repositories import (
     SQLCustomerRepository,
@@ -32,7 +34,10 @@ from opentms.adapters.storage.repositories import (
 from opentms.adapters.storage.webhook_outbox import SQLOutbox
 from opentms.crypto.keyring import MerchantKeys
 from opentms.crypto.network_secrets import NetworkSecrets
+from opentms.domain.audit import AuditEntry, AuditRecorder, failure
 from opentms.domain.errors import DatabaseUnavailable, FieldError, InvalidFields
+
+log = logging.getLogger("opentms.audit")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
@@ -279,8 +284,47 @@ class _Transaction:
             gate.release()
 
 
+_NO_AUDIT = AuditRecorder(False)
+
+
+class SQLAuditLog:
+    """Entries written in a transaction of their own (see :mod:`audit`)."""
+
+    def __init__(self, engine: Engine, settings: AuditSettings | None) -> None:
+        self._engine = engine
+        self.settings = settings
+
+    @property
+    def enabled(self) -> bool:
+        return self.settings is not None
+
+    def write(self, entries: Sequence[AuditEntry]) -> None:
+        if not entries or self.settings is None:
+            return
+        with _AuditTransaction(self._engine) as transaction:
+            append(transaction.conn, entries)
+            transaction.commit()
+
+
+class _AuditTransaction(_Transaction):
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def __enter__(self) -> _AuditTransaction:
+        self.conn = self._open(self._engine)
+        return self
+
+
 class SQLUnitOfWork(_Transaction):
-    """One transaction over one merchant's data; rolled back unless committed."""
+    """One transaction over one merchant's data; rolled back unless committed.
+
+    Audit log on: the entries the services record (``self.audit``) are
+    appended in this transaction just before it commits, so the change and
+    its entry commit together or not at all. A unit of work left without a
+    commit (a read) writes them in a short transaction of its own before
+    the answer goes out (a read changes nothing, so nothing can commit
+    without its entry); one left by an error writes them, marked
+    ``failure:<kind>``, after its rollback."""
 
     def __init__(
         self,
@@ -291,8 +335,10 @@ class SQLUnitOfWork(_Transaction):
         *,
         single_statement: bool = False,
         wake: Callable[[], None] | None = None,
+        audit: AuditSettings | None = None,
     ) -> None:
         self._engine = engine
+        self._audit = audit
         self._secrets = secrets
         self._keys = keys
         self._readonly = readonly
@@ -301,7 +347,10 @@ class SQLUnitOfWork(_Transaction):
         self._wake = wake
 
     def __enter__(self) -> SQLUnitOfWork:
-        conn = self._open(self._engine, self._readonly, self._single_statement)
+        # An audited write is its change plus the entry: never one statement
+        # committing by itself.
+        single = self._single_statement and self._audit is None
+        conn = self._open(self._engine, self._readonly, single)
         keys, secrets = self._keys, self._secrets
         self.instrument_identifiers = SQLInstrumentIdentifierRepository(conn, keys, secrets)
         self.network_tokens = SQLNetworkTokenRepository(conn, keys, secrets)
@@ -316,12 +365,52 @@ class SQLUnitOfWork(_Transaction):
             self.network_tokens,
         )
         self.outbox = SQLOutbox(conn, keys.merchant_id)
+        self.audit = _NO_AUDIT if self._audit is None else self._audit.recorder()
         return self
 
     def commit(self) -> None:
+        if self.audit.pending:
+            # A read-only transaction (autocommit on PostgreSQL, a deferred
+            # one on SQLite) has nothing to commit with; see __exit__.
+            if self._readonly:
+                self._write_audit("success")
+            else:
+                append(self._conn, self.audit.take())
         super().commit()
         if self.outbox.published and self._wake is not None:
             self._wake()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            super().__exit__(exc_type, exc, tb)
+        except BaseException as converted:
+            self._write_failure(converted)
+            raise
+        if not self.audit.pending:
+            return
+        if exc is None:
+            self._write_audit("success")
+        else:
+            self._write_failure(exc)
+
+    def _write_audit(self, outcome: str) -> None:
+        assert self._audit is not None  # noqa: S101 - entries are only recorded when on
+        SQLAuditLog(self._engine, self._audit).write(self.audit.take(outcome))
+
+    def _write_failure(self, error: BaseException) -> None:
+        """The failed operation's entries, after its rollback. Failing to
+        write them must not hide the error that made the operation fail."""
+        if not self.audit.pending:
+            return
+        try:
+            self._write_audit(failure(error))
+        except Exception:
+            log.exception("could not record a failed operation in the audit log")
 
 
 class SQLNetworkUnitOfWork(_Transaction):

@@ -10,7 +10,7 @@ import orjson
 from sqlalchemy import Connection, Engine, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from opentms.adapters.storage import audit as audit_log
+from opentms.adapters.storage.audit import AuditSettings, append
 from opentms.adapters.storage.tables import (
     merchant_keys,
     merchants,
@@ -39,6 +39,15 @@ class SQLMerchantStore:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        # The audit log, once on (set by bootstrap: its id key is a server
+        # key this store holds). Registrations are recorded with their change.
+        self.audit: AuditSettings | None = None
+
+    def _audit(self, conn: Connection, action: str, resource_ids: tuple[str, ...]) -> None:
+        if self.audit is not None:
+            recorder = self.audit.recorder()
+            recorder.record(action, action.split(".")[0], resource_ids)
+            append(conn, recorder.take())
 
     def add_merchant(
         self,
@@ -78,6 +87,7 @@ class SQLMerchantStore:
                             created_at=now,
                         )
                     )
+                self._audit(conn, "merchant.register", (record.id, profile.id))
         except IntegrityError as exc:
             self._refuse_shredded(record.id)
             raise AlreadyRegistered(
@@ -108,6 +118,7 @@ class SQLMerchantStore:
                         created_at=now,
                     )
                 )
+                self._audit(conn, "profile.create", (profile.merchant_id, profile.id))
         except IntegrityError as exc:
             raise AlreadyRegistered(f"Profile {profile.id!r} is already registered.") from exc
 
@@ -268,7 +279,7 @@ class SQLMerchantStore:
                         )
                     )
                 bump_registry_epoch(conn)
-                audit_log.append(conn, audit)
+                append(conn, audit)
         except IntegrityError as exc:
             ids = ", ".join(repr(key.key_id) for key in keys)
             raise AlreadyRegistered(
@@ -295,7 +306,7 @@ class SQLMerchantStore:
                 .values(revoked_at=now)
             )
             bump_registry_epoch(conn)
-            audit_log.append(conn, [entry])
+            append(conn, [entry])
         return CredentialSummary(chosen.kind, chosen.key_id, chosen.created_at, now)
 
     def find_server_key(self, name: str) -> ServerKeyRecord | None:

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, insert, select
 
+from opentms.adapters.storage.audit import AuditSettings, append
 from opentms.adapters.storage.sealed_columns import webhook_key_context
 from opentms.adapters.storage.tables import webhook_keys
 from opentms.crypto.keyring import MerchantKeys
@@ -22,9 +23,15 @@ class SQLSigningKeys:
     """:class:`~opentms.domain.ports.SigningKeys` of one engine;
     ``merchant_keys`` opens a merchant's data keys."""
 
-    def __init__(self, engine: Engine, merchant_keys: Callable[[str], MerchantKeys]) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        merchant_keys: Callable[[str], MerchantKeys],
+        audit: AuditSettings | None = None,
+    ) -> None:
         self._engine = engine
         self._merchant_keys = merchant_keys
+        self._audit = audit
 
     def create(
         self,
@@ -56,6 +63,10 @@ class SQLSigningKeys:
                     "client_reference_code": client_reference_code,
                 },
             )
+            if self._audit is not None:
+                recorder = self._audit.recorder()
+                recorder.record("webhookKey.create", "webhookSigningKey", key.key_id)
+                append(conn, recorder.take())
         return key, expires_at
 
     def current(self, merchant_id: str, now: datetime) -> SigningKey | None:

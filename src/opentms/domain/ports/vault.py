@@ -9,6 +9,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol
 
+from opentms.domain.audit import AuditRecorder
 from opentms.domain.network_token import NetworkToken, TokenTransaction
 from opentms.domain.ports.webhooks import Outbox
 from opentms.domain.resources import (
@@ -145,6 +146,11 @@ class UnitOfWork(Protocol):
 
     @property
     def instrument_identifiers(self) -> InstrumentIdentifierRepository: ...
+
+    @property
+    def audit(self) -> AuditRecorder:
+        """Where the services note what they do (written with the unit of work)."""
+        ...
 
     @property
     def payment_instruments(self) -> PaymentInstrumentRepository: ...
