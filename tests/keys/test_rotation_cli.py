@@ -168,12 +168,13 @@ def test_rotate_rewrap_status_retire(install: Install) -> None:
         actions = list(conn.execute(select(audit_log.c.action, audit_log.c.details)))
         assert conn.execute(select(registry_epoch.c.epoch)).scalar_one() > epoch
     database.close()
-    names = [action for action, _ in actions]
+    # The vault's audit log also holds the merchants' registrations.
+    names = [action for action, _ in actions if action.startswith("keys.")]
     assert names[0] == "keys.rotate"
     assert names[-1] == "keys.retire"
     assert "keys.rewrap" in names
     # No entry holds key material: only ids and counts.
-    assert all("keyId" in (details or "") for _, details in actions)
+    assert all("keyId" in (details or "") for action, details in actions if action in names)
 
 
 def test_a_shredded_merchant_holds_no_version_back(install: Install) -> None:

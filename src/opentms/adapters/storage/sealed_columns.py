@@ -3,8 +3,9 @@
 The one list a data-key rotation re-seals (``data_keys.py``) and a shredding
 leaves as unreadable ciphertext; the repositories seal with the same context
 functions, so the two cannot disagree. ``tests/storage/test_sealed_columns.py``
-fails when a ``*_sealed`` column of a merchant's table is in neither this list
-nor :data:`MASTER_SEALED`.
+fails when a sealed or wrapped column is in neither this list nor the
+master key's (``master_keys.SEALED_COLUMNS``, which a master-key rewrap
+re-wraps).
 
 A context here is the per-column part: :class:`~opentms.crypto.keyring.
 MerchantKeys` prefixes it with the merchant id.
@@ -85,7 +86,3 @@ MERCHANT_SEALED: tuple[SealedColumn, ...] = (
     SealedColumn(network_tokens, "card_sealed", token_card_context),
     SealedColumn(webhook_keys, "key_sealed", webhook_key_context),
 )
-
-# Sealed columns of merchants' tables that are under the master key instead
-# (a server-level key: shredding clears them, a data-key rotation leaves them).
-MASTER_SEALED: frozenset[tuple[str, str]] = frozenset({("network_tokens", "master_key_sealed")})
