@@ -53,8 +53,17 @@ from bench.server.loadgen import RateResult, fixed_rate
 FIGURES = ("sent", "failed", "p50_ms", "p99_ms", "max_ms", "rewrap_s", "rewrapped")
 
 
+def _audit_log() -> bool:
+    """The vault's audit log, on as by default unless ``BENCH_AUDIT_LOG=false``."""
+    return os.environ.get("BENCH_AUDIT_LOG", "true").lower() not in ("0", "false", "off")
+
+
 def vault_env(data_dir: Path, url: str | None) -> dict[str, str]:
-    return {**server_env(data_dir, url), "OPENTMS_MODE": "vault"}
+    return {
+        **server_env(data_dir, url),
+        "OPENTMS_MODE": "vault",
+        "OPENTMS_AUDIT_LOG": "true" if _audit_log() else "false",
+    }
 
 
 @contextlib.contextmanager
@@ -210,10 +219,13 @@ def main() -> None:
             "merchants": args.merchants + 1,
             "batch": args.batch,
             "workers": args.workers,
+            "audit_log": _audit_log(),
         },
         "configs": configs,
     }
     name = "rotation-baseline" if args.baseline else "rotation"
+    if not _audit_log():
+        name += "-audit-off"
     (RESULTS / f"{name}.json").write_text(json.dumps(document, indent=2) + "\n")
 
 
